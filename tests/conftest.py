@@ -1,0 +1,121 @@
+"""Shared fixtures: the local platform built from template.yaml on moto, served over HTTP."""
+
+import copy
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cmh.outbox import Outbox
+from cmh.platform import Platform
+from cmh.server import serve
+
+ROOT = Path(__file__).resolve().parent.parent
+
+VALID_REQUEST: dict[str, Any] = {
+    "applicant": {"first_name": "Élise", "last_name": "Dupont", "email": "elise@example.org",
+                  "phone": "0470 12 34 56", "language": "fr"},
+    "site": {"street": "Rue de la Station", "house_number": "12", "box": "B",
+             "postal_code": "7000", "municipality": "Mons"},
+    "project": "new_build",
+    "connections": [
+        {"utility": "electricity", "meters": 1, "power_kva": 9.2, "phases": 1},
+        {"utility": "gas", "meters": 1},
+        {"utility": "water", "meters": 1},
+        {"utility": "telecom", "operator": "proximus"},
+        {"utility": "telecom", "operator": "voo"},
+    ],
+    "consent": True,
+    "notes": "Accès par l'arrière du terrain.",
+}
+
+
+def valid_request(**changes: Any) -> dict[str, Any]:
+    """Return a deep copy of the valid Mons request with top-level keys replaced."""
+    body = copy.deepcopy(VALID_REQUEST)
+    body.update(changes)
+    return body
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class LocalApi:
+    base_url: str
+    platform: Platform
+    outbox: Outbox
+
+    def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
+             raw: bytes | None = None) -> Reply:
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None
+                                            else None)
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        if data is not None and raw is None:
+            request.add_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return Reply(answer.status, dict(answer.headers), answer.read())
+        except urllib.error.HTTPError as error:
+            return Reply(error.code, dict(error.headers), error.read())
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> Reply:
+        return self.call("POST", path, body, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> Reply:
+        return self.call("GET", path, **kwargs)
+
+    def emails_for(self, request_id: str) -> list[dict[str, Any]]:
+        return self.get(f"/_local/outbox?request_id={request_id}").json()["emails"]
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Poll `condition` until it returns a true value; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
+    """The whole local platform, as `cmh serve` runs it, on a free loopback port."""
+    outbox = Outbox(tmp_path_factory.mktemp("outbox"))
+    outbox.clear_folder()
+    server = None
+    platform = Platform(root=ROOT, parameters={"PublicBaseUrl": "http://localhost:0"})
+    platform.start()
+    try:
+        server = serve(platform, outbox, "127.0.0.1", 0, "http://localhost")
+        port = server.server_address[1]
+        outbox.start(interval_seconds=0.05)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                                  daemon=True)
+        thread.start()
+        yield LocalApi(f"http://127.0.0.1:{port}", platform, outbox)
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        outbox.stop()
+        platform.stop()
