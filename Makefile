@@ -1,0 +1,47 @@
+# The front door of the project. Every target does its own set-up first.
+#   make run    the whole platform locally on http://localhost:3000 (no Docker, no AWS)
+#   make test   the test suite
+#   make build  sam build of template.yaml
+SHELL := /bin/bash
+# No usage reports from the SAM CLI: builds and tests stay off the network.
+export SAM_CLI_TELEMETRY := 0
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 3000
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# `sam build` needs the Lambda runtime's Python (3.13) on PATH; pyenv installs keep it here.
+LAMBDA_PYTHON_DIR ?= $(lastword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin))
+
+.PHONY: setup run test build lint validate clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed; set PYTHON=python3.x"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/cmh serve --port $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check src functions tests
+	$(BIN)/cfn-lint template.yaml
+
+validate: setup
+	$(BIN)/sam validate --lint --region eu-west-1
+
+build: setup
+	@command -v python3.13 >/dev/null || test -x "$(LAMBDA_PYTHON_DIR)/python3.13" || \
+		{ echo "sam build needs python3.13 on PATH (the Lambda runtime's version)"; exit 1; }
+	PATH="$(LAMBDA_PYTHON_DIR):$(abspath $(BIN)):$$PATH" $(BIN)/sam build --region eu-west-1
+
+clean:
+	rm -rf .aws-sam .cmh .pytest_cache
