@@ -60,12 +60,13 @@ class Outbox:
 
         with self._lock:
             sent = ses_backends[ACCOUNT_ID][REGION].sent_messages
-            for message in sent[self._copied:]:
+            # SES may append while this loop runs, so the list is read one index at a time.
+            while self._copied < len(sent):
+                message = sent[self._copied]
+                self._copied += 1
                 raw = getattr(message, "raw_data", None)
-                if raw is None:
-                    continue
-                self.entries.append(self._write(message.id, raw, message.destinations))
-            self._copied = len(sent)
+                if raw is not None:
+                    self.entries.append(self._write(message.id, raw, message.destinations))
             return list(self.entries)
 
     def _write(self, message_id: str, raw: str, destinations: Any) -> OutboxEntry:
@@ -80,7 +81,7 @@ class Outbox:
             sent_at=sent_at,
             sender=str(parsed["From"]),
             recipients=_unique_addresses([*destinations, *parsed.get_all("To", [])]),
-            subject=str(parsed["Subject"]),
+            subject=str(parsed["Subject"]).strip(),
             request_id=parsed[REQUEST_HEADER],
             email=parsed[EMAIL_HEADER],
             path=str(path.resolve()),

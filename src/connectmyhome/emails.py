@@ -21,6 +21,9 @@ from . import i18n
 REQUEST_HEADER = "X-Connect-My-Home-Request"
 EMAIL_HEADER = "X-Connect-My-Home-Email"
 SENDER_NAME = "Connect my Home"
+# SMTP line endings; lines up to RFC 5322's limit of 998 characters, because folding a long
+# Subject makes Python put it on a continuation line, read back with a leading space.
+MAIL_POLICY = SMTP.clone(max_line_length=998)
 # RFC 5321 limits an address to 254 characters and SES rejects headers with longer ones.
 MAX_ADDRESS_LENGTH = 254
 
@@ -85,7 +88,7 @@ def build_message(
 ) -> EmailMessage:
     """Build a text and HTML alternative message; only display names are encoded."""
     sender_address = parseaddr(sender)[1] or sender
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = Address(display_name=SENDER_NAME, addr_spec=ascii_address(sender_address))
     message["To"] = Address(display_name=recipient_name, addr_spec=ascii_address(recipient_email))
     message["Subject"] = rendered.subject

@@ -4,6 +4,7 @@ The domain rules that span fields (how many connections, meters, the service are
 live in `rules.py`, so that every rule is found in one place.
 """
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -21,7 +22,10 @@ from pydantic_core import PydanticCustomError
 
 Language = Literal["fr", "nl", "de", "en"]
 Utility = Literal["electricity", "gas", "water", "telecom"]
-TelecomOperator = Literal["proximus", "voo"]
+# Any telecom operator of the registry; `rules` checks that it is one.
+TelecomOperator = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9_-]{2,40}$")
+]
 Project = Literal["new_build", "renovation"]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -80,6 +84,15 @@ class Site(_Model):
         str, StringConstraints(strip_whitespace=True, pattern=r"^[1-9][0-9]{3}$")
     ]
     municipality: ShortText
+
+    @field_validator("box", mode="before")
+    @classmethod
+    def _strip_box_word(cls, value: object) -> object:
+        """Keep only the box number: "boîte 2", "bte 2", "bus 2" and "box 2" become "2"."""
+        if not isinstance(value, str):
+            return value
+        stripped = re.sub(r"^\s*(bo[iî]te|bte|bus|box|bt)\.?\s+", "", value, flags=re.IGNORECASE)
+        return stripped or None
 
 
 class ElectricityConnection(_Model):
