@@ -15,6 +15,7 @@ class Settings:
     public_base_url: str
     state_machine_arn: str
     alerts_topic_arn: str
+    operator_secrets_arn: str
 
 
 @cache
@@ -29,4 +30,5 @@ def settings() -> Settings:
         public_base_url=os.environ.get("PUBLIC_BASE_URL", "").rstrip("/"),
         state_machine_arn=os.environ.get("STATE_MACHINE_ARN", ""),
         alerts_topic_arn=os.environ.get("ALERTS_TOPIC_ARN", ""),
+        operator_secrets_arn=os.environ.get("OPERATOR_SECRETS_ARN", ""),
     )

@@ -78,3 +78,18 @@ def long_date(day: Any, language: str) -> str:
     except UnknownLocaleError:
         locale = Locale.parse(language)
     return format_date(day, format="long", locale=locale)
+
+
+def utility_label(label_key: str, language: str) -> str:
+    """Name a connection for the customer, e.g. "télévision et internet (VOO)".
+
+    An operator added by configuration has no message of its own, so its telecom connection
+    reads as the generic label followed by the operator's name.
+    """
+    if has_text("utilities", label_key):
+        return text("utilities", label_key, language)
+
+    from . import service_area
+
+    utility, _, operator_id = label_key.partition("_")
+    return f"{text('utilities', utility, language)} ({service_area.partner(operator_id).name})"

@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from . import clock, repository, rules, tokens, workflow
+from . import clock, repository, rules, service_area, tokens, workflow
 from .models import ConnectionRequest
 
 # The promise of the joint service: works done at most six weeks after the request.
@@ -89,7 +89,10 @@ def _new_request_items(request: ConnectionRequest, request_id: str, reference: s
         "deadline": deadline,
         "language": request.applicant.language,
         "applicant": body["applicant"],
-        "site": {**body["site"], "nis_code": nis_code},
+        "site": {**body["site"], "nis_code": nis_code,
+                 "municipality": service_area.official_place_name(
+                     request.site.postal_code, request.site.municipality,
+                     request.applicant.language) or request.site.municipality},
         "project": request.project,
         "preferred_period": body["preferred_period"],
         "unavailable_days": body["unavailable_days"],

@@ -10,12 +10,12 @@ import phonenumbers
 from babel.numbers import format_decimal
 from botocore.config import Config
 
-from . import clock, emails, i18n, repository, service_area, tokens
+from . import clock, emails, i18n, operators, repository, service_area, tokens
 from .config import settings
 from .errors import RequestNotFoundError
 from .intake import tracking_url
 
-EMAIL_NAMES = ("acknowledgement",)
+EMAIL_NAMES = ("acknowledgement", "offer", "handover")
 
 
 @cache
@@ -32,8 +32,12 @@ def format_address(site: dict[str, Any], language: str) -> str:
 
 
 def display_phone(e164: str) -> str:
-    """Format a stored E.164 number for reading, e.g. "+32 470 12 34 56"."""
-    number = phonenumbers.parse(e164)
+    """Format a phone number for reading, e.g. "+32 470 12 34 56".
+
+    Numbers are stored in E.164; a national Belgian number (an operator's published line)
+    is read as Belgian.
+    """
+    number = phonenumbers.parse(e164, "BE")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
@@ -42,7 +46,7 @@ def _connection_lines(connections: list[dict[str, Any]], language: str) -> list[
     separator = i18n.text("words", "label_separator", language)
     lines = []
     for connection in sorted(connections, key=lambda item: int(item["index"])):
-        label = i18n.text("utilities", connection["label_key"], language)
+        label = i18n.utility_label(connection["label_key"], language)
         details = connection["details"]
 
         parts = []
@@ -60,24 +64,66 @@ def _connection_lines(connections: list[dict[str, Any]], language: str) -> list[
     return lines
 
 
-def acknowledgement_context(request: dict[str, Any], connections: list[dict[str, Any]],
-                            language: str) -> dict[str, Any]:
-    token = tokens.issue(request["request_id"])
-    operator_names = [service_area.partner(operator_id).name
-                      for operator_id in request["operator_ids"]]
+def _preferred_period(period: dict[str, str] | None) -> dict[str, date] | None:
+    if not period:
+        return None
+    return {"start": date.fromisoformat(period["from"]), "end": date.fromisoformat(period["to"])}
+
+
+def request_values(request: dict[str, Any], language: str) -> dict[str, Any]:
+    """Return the values that every email of a request takes from the stored request."""
     applicant = request["applicant"]
     return {
         "subject": {"reference": request["reference"]},
         "reference": request["reference"],
         "first_name": applicant["first_name"],
         "last_name": applicant["last_name"],
-        "phone": display_phone(applicant["phone"]),
         "address": format_address(request["site"], language),
+    }
+
+
+def acknowledgement_context(request: dict[str, Any], connections: list[dict[str, Any]],
+                            language: str) -> dict[str, Any]:
+    operator_names = [service_area.partner(operator_id).name
+                      for operator_id in request["operator_ids"]]
+    return {
+        **request_values(request, language),
+        "phone": display_phone(request["applicant"]["phone"]),
         "connections": _connection_lines(connections, language),
         "operators": i18n.join_words(operator_names, language),
         "deadline": date.fromisoformat(request["deadline"]),
-        "tracking_url": tracking_url(request["public_base_url"], request["request_id"], token),
+        "operator_count": len(operator_names),
+        "has_telecom": any(item["utility"] == "telecom" for item in connections),
+        "preferred_period": _preferred_period(request.get("preferred_period")),
+        "tracking_url": customer_tracking_url(request),
     }
+
+
+def customer_tracking_url(request: dict[str, Any]) -> str:
+    """Return the request's tracking link with a fresh customer token."""
+    token = tokens.issue(request["request_id"])
+    return tracking_url(request["public_base_url"], request["request_id"], token)
+
+
+def email_context(email_name: str, request: dict[str, Any], language: str) -> dict[str, Any]:
+    """Build the template context of one email of the request."""
+    # offer_emails reuses this module's formatting helpers, so it is imported here.
+    from . import offer_emails
+
+    if email_name == "acknowledgement":
+        connections = repository.load_connections(request["request_id"])
+        return acknowledgement_context(request, connections, language)
+    if email_name == "offer":
+        return offer_emails.offer_context(request, request["offer"], request["case_manager"],
+                                          customer_tracking_url(request), language)
+    if email_name == "handover":
+        parties = [operators.get(operator_id) for operator_id in request["operator_ids"]]
+        contacts = [{"operator_id": party.id, "name": party.name, "website": party.website,
+                     "phone": party.phone} for party in parties]
+        return offer_emails.handover_context(request, contacts, request.get("case_manager"),
+                                             request.get("handover_reasons", []),
+                                             customer_tracking_url(request), language)
+    raise ValueError(f"unknown email {email_name!r}")
 
 
 def send(request_id: str, email_name: str, step: str) -> str:
@@ -90,8 +136,7 @@ def send(request_id: str, email_name: str, step: str) -> str:
         raise RequestNotFoundError(request_id=request_id)
 
     language = request.get("language", i18n.DEFAULT_LANGUAGE)
-    connections = repository.load_connections(request_id)
-    context = acknowledgement_context(request, connections, language)
+    context = email_context(email_name, request, language)
     rendered = emails.render(email_name, language, context)
 
     applicant = request["applicant"]

@@ -62,6 +62,19 @@ def _table() -> Any:
                           ).Table(settings().table_name)
 
 
+def table() -> Any:
+    return _table()
+
+
+def client() -> Any:
+    return _client()
+
+
+def typed(item: dict[str, Any]) -> dict[str, Any]:
+    """Serialise an item to DynamoDB's typed JSON, for the low-level client."""
+    return _typed(item)
+
+
 def request_key(request_id: str) -> dict[str, str]:
     return {"PK": f"REQUEST#{request_id}", "SK": REQUEST_SK}
 
@@ -234,3 +247,48 @@ def change_status(request_id: str, status: str, allowed_from: Iterable[str], act
             return False
         raise StatusConflictError(request_id, current and current["status"], status) from error
     return True
+
+
+def set_case_manager(request_id: str, manager: dict[str, str]) -> None:
+    """Record the request's case manager (on index ByCaseManager) and log it."""
+    now = clock.now()
+    request = load_request(request_id)
+    created = request["created_at"] if request else clock.isoformat(now)
+    event = event_item(request_id, "case_manager.assigned", now, "platform",
+                       {"case_manager_id": manager["id"], "name": manager["name"]})
+    _client().transact_write_items(TransactItems=[
+        {"Update": {
+            "TableName": settings().table_name,
+            "Key": _typed(request_key(request_id)),
+            "UpdateExpression": "SET case_manager = :manager, GSI3PK = :gsi3pk, GSI3SK = :gsi3sk",
+            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(case_manager)",
+            "ExpressionAttributeValues": _typed({":manager": manager,
+                                                 ":gsi3pk": f"CASE_MANAGER#{manager['id']}",
+                                                 ":gsi3sk": f"{created}#{request_id}"}),
+        }},
+        {"Put": {"TableName": settings().table_name, "Item": _typed(event),
+                 "ConditionExpression": "attribute_not_exists(PK)"}},
+    ])
+
+
+def update_request(request_id: str, values: dict[str, Any]) -> None:
+    """Set top-level attributes of the request item (not its status: use change_status)."""
+    _set_attributes(request_key(request_id), values)
+
+
+def load_operator_parties(request_id: str) -> list[dict[str, Any]]:
+    return _query_prefix(request_id, "OPERATOR#")
+
+
+def update_operator_party(request_id: str, operator_id: str, values: dict[str, Any]) -> None:
+    _set_attributes({"PK": f"REQUEST#{request_id}", "SK": f"OPERATOR#{operator_id}"}, values)
+
+
+def _set_attributes(key: dict[str, str], values: dict[str, Any]) -> None:
+    names = {f"#a{index}": name for index, name in enumerate(values)}
+    placeholders = {f":v{index}": value for index, value in enumerate(values.values())}
+    assignments = ", ".join(f"#a{index} = :v{index}" for index in range(len(values)))
+    _table().update_item(Key=key, UpdateExpression=f"SET {assignments}",
+                         ConditionExpression="attribute_exists(PK)",
+                         ExpressionAttributeNames=names,
+                         ExpressionAttributeValues=placeholders)

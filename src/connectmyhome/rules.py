@@ -63,6 +63,12 @@ def _check_connections(request: ConnectionRequest) -> list[FieldError]:
             errors.append(FieldError(f"connections[{index}].meters", "too_many_meters",
                                      {"limit": MAX_METERS, "count": meters}))
 
+        if isinstance(connection, TelecomConnection):
+            known = service_area.telecom_partner_ids()
+            if connection.operator not in known:
+                errors.append(FieldError(f"connections[{index}].operator", "literal_error",
+                                         {"expected": ", ".join(known)}))
+
         label_key = connection_label_key(connection)
         if label_key in seen:
             errors.append(FieldError(f"connections[{index}]", "duplicate_connection",

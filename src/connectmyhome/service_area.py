@@ -108,6 +108,23 @@ def match_municipality(postal_code: str, name: str) -> Municipality | None:
     return None
 
 
+def official_place_name(postal_code: str, name: str, language: str = "fr") -> str | None:
+    """Return the official spelling of the place that `name` designates at `postal_code`.
+
+    A locality keeps its bpost spelling ("Jemappes"); a municipality's name is given in
+    Dutch for a Dutch-speaking applicant and in French otherwise. None when nothing matches.
+    """
+    keys = _name_variants(normalize_name(name))
+    for locality in _load().localities.get(postal_code.strip(), ()):
+        if normalize_name(locality) in keys:
+            return locality
+
+    municipality = match_municipality(postal_code, name)
+    if municipality is None:
+        return None
+    return municipality.name_nl if language == "nl" else municipality.name_fr
+
+
 def locality_names(postal_code: str) -> list[str]:
     """Return the place names of a postal code: its bpost localities, then its municipalities.
 
@@ -211,7 +228,7 @@ def _load() -> _ServiceArea:
     text = resources.files(__package__).joinpath(_DATA_FILE).read_text(encoding="utf-8")
     data = json.loads(text)
 
-    partners, partner_area = _index(data["partners"])
+    partners, partner_area = _index(_partner_entries(data["partners"]))
     others, other_area = _index(data["other_distributors"])
 
     # Eligibility sends each connection to one operator, so two partners on one municipality
@@ -226,6 +243,43 @@ def _load() -> _ServiceArea:
 
     localities = {code: tuple(names) for code, names in data.get("localities", {}).items()}
     return _ServiceArea(partners, partner_area, others, other_area, localities)
+
+
+def _partner_entries(packaged: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Merge the deployment's operator registry into the packaged partners.
+
+    An entry with a packaged id replaces that partner's fields; an entry with a new id adds
+    an operator. So a new operator joins the service by configuration alone.
+    """
+    from .operators import registry_overrides
+
+    merged = {entry["id"]: entry for entry in packaged}
+    for entry in registry_overrides():
+        merged[entry["id"]] = {**merged.get(entry["id"], {}), **entry}
+    return list(merged.values())
+
+
+def partner_entry(operator_id: str) -> dict[str, Any]:
+    """Return a partner's whole registry entry (area, contact, webhook settings)."""
+    partner(operator_id)
+    return _partner_entry_index()[operator_id.strip().casefold()]
+
+
+@cache
+def _partner_entry_index() -> dict[str, dict[str, Any]]:
+    text = resources.files(__package__).joinpath(_DATA_FILE).read_text(encoding="utf-8")
+    return {entry["id"]: entry for entry in _partner_entries(json.loads(text)["partners"])}
+
+
+def partner_ids() -> list[str]:
+    return sorted(_load().partners)
+
+
+def telecom_partner_ids() -> list[str]:
+    """Return the ids of the partners that serve telecom somewhere."""
+    served = {operator_id for ids in _load().partner_area["telecom"].values()
+              for operator_id in ids}
+    return sorted(served)
 
 
 def _index(
@@ -258,3 +312,12 @@ def _index(
         for utility, by_code in area.items()
     }
     return distributors, frozen
+
+
+def reload() -> None:
+    """Forget the loaded area and registry, so that a changed registry takes effect."""
+    from .operators import registry_overrides
+
+    registry_overrides.cache_clear()
+    _load.cache_clear()
+    _partner_entry_index.cache_clear()

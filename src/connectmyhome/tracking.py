@@ -2,12 +2,14 @@
 
 from typing import Any
 
-from . import i18n, repository
+from . import i18n, pricing, repository, service_area
 from .errors import RequestNotFoundError
-from .notifications import format_address
+from .notifications import display_phone, format_address
 
 # Events shown to the customer; the rest of the log (technical steps) stays internal.
-CUSTOMER_EVENTS = ("request.submitted", "email.sent", "status.changed", "request.failed")
+CUSTOMER_EVENTS = ("request.submitted", "email.sent", "status.changed", "request.failed",
+                   "case_manager.assigned", "survey.recorded", "quote.submitted",
+                   "quote.declined")
 
 
 def _timeline_entry(event: dict[str, Any], language: str) -> dict[str, Any]:
@@ -19,7 +21,32 @@ def _timeline_entry(event: dict[str, Any], language: str) -> dict[str, Any]:
         entry["label"] = i18n.text("statuses", data["to"], language)
     if event["type"] == "email.sent":
         entry["email"] = data.get("email")
+    if event["type"] in ("quote.submitted", "quote.declined"):
+        entry["operator_id"] = data.get("operator_id")
+        entry["label"] = f"{entry['label']} ({service_area.partner(data['operator_id']).name})"
     return entry
+
+
+def _offer_view(offer: dict[str, Any] | None, language: str) -> dict[str, Any] | None:
+    if not offer:
+        return None
+    return {
+        "operators": [{"operator_id": item["operator_id"], "name": item["operator_name"],
+                       "total_cents": int(item["total_cents"]),
+                       "total": pricing.format_euros(int(item["total_cents"]), language),
+                       "free": bool(item["free"])}
+                      for item in offer["operators"]],
+        "total_cents": int(offer["total_cents"]),
+        "total": pricing.format_euros(int(offer["total_cents"]), language),
+        "valid_until": offer["valid_until"],
+    }
+
+
+def _case_manager_view(manager: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not manager:
+        return None
+    return {"name": manager["name"], "email": manager["email"],
+            "phone": display_phone(manager["phone"])}
 
 
 def view(request_id: str, language: str | None = None) -> dict[str, Any]:
@@ -46,9 +73,12 @@ def view(request_id: str, language: str | None = None) -> dict[str, Any]:
         "address": format_address(request["site"], language),
         "connections": [
             {"utility": item["utility"],
-             "label": i18n.text("utilities", item["label_key"], language),
+             "label": i18n.utility_label(item["label_key"], language),
              "operator_id": item["operator_id"]}
             for item in connections
         ],
+        "case_manager": _case_manager_view(request.get("case_manager")),
+        "offer": _offer_view(request.get("offer"), language),
+        "handover_reasons": request.get("handover_reasons"),
         "timeline": [_timeline_entry(event, language) for event in events],
     }
