@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from connectmyhome import intake, rules
 from connectmyhome.errors import InvalidRequestError, OutsideServiceAreaError
 from connectmyhome.models import ConnectionRequest
+from connectmyhome.validation import field_errors_from
 from connectmyhome_http import replies, requests
 
 logger = Logger()
@@ -69,7 +70,7 @@ def handle_file_request() -> Response:
     try:
         request = ConnectionRequest.model_validate(body)
     except ValidationError as error:
-        errors = replies.field_errors_from(error, rules.MAX_CONNECTIONS)
+        errors = field_errors_from(error, rules.MAX_CONNECTIONS)
         logger.info("Request rejected by the schema", fields=[item.field for item in errors])
         return replies.error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request",
                                       language, errors=errors)

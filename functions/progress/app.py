@@ -1,19 +1,35 @@
 """Step Functions task: record the request's progress.
 
-Actions: {"action": "set_status", "request_id", "status", "step"} moves the request to a
-status; {"action": "record_failure", "request_id", "error", "execution_id"} marks it failed,
-logs the error in its timeline and alerts the admins.
+Actions, each {"action": ..., "request_id": ...} plus:
+- "set_status" ("status", "step"): move the request to a status;
+- "assign_case_manager": give the request its case manager, once;
+- "await_site_survey" ("task_token", "timeout_seconds"): keep the survey step's token and
+  mark the request as waiting for its site survey;
+- "start_quote_round": mark it quoting and return each operator's deadline;
+- "hand_over" ("causes"): hand it over to each operator, recording why;
+- "alert" ("operator_id", "error"): alert the admins that an operator could not be told;
+- "record_failure" ("error", "execution_id"): mark it failed, log the error, alert.
 """
 
 import json
 import os
+from datetime import timedelta
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from connectmyhome import repository, statuses
+from connectmyhome import (
+    case_managers,
+    clock,
+    offers,
+    operators,
+    quote_round,
+    repository,
+    statuses,
+    task_tokens,
+)
 from connectmyhome.retries import transient_on_failure
 
 logger = Logger()
@@ -37,10 +53,15 @@ def _record_failure(event: dict[str, Any]) -> dict[str, Any]:
     logger.error("Request workflow failed", error=error.get("Error"),
                  execution_id=event.get("execution_id"))
 
-    transient_on_failure(lambda: repository.change_status(
-        request_id, "failed", statuses.allowed_predecessors("failed"), actor="platform",
-        data={"error": error.get("Error"), "execution_id": event.get("execution_id")},
-    ))
+    details = {"error": error.get("Error"), "execution_id": event.get("execution_id")}
+    try:
+        transient_on_failure(lambda: repository.change_status(
+            request_id, "failed", statuses.allowed_predecessors("failed"), actor="platform",
+            data=details))
+    except repository.StatusConflictError as conflict:
+        # A request already handed over or closed keeps its status; the incident is logged.
+        logger.warning("Failure after a final status", status=conflict.current)
+        repository.append_event(request_id, "request.failed", actor="platform", data=details)
     transient_on_failure(lambda: sns.publish(
         TopicArn=os.environ["ALERTS_TOPIC_ARN"],
         Subject="Connect my Home: request workflow failed",
@@ -50,10 +71,78 @@ def _record_failure(event: dict[str, Any]) -> dict[str, Any]:
     return {"status": "failed"}
 
 
-ACTIONS = {"set_status": _set_status, "record_failure": _record_failure}
+def _assign_case_manager(event: dict[str, Any]) -> dict[str, Any]:
+    manager = transient_on_failure(lambda: case_managers.assign(event["request_id"]))
+    logger.info("Case manager assigned", case_manager_id=manager.id)
+    return manager.as_item()
 
 
-@logger.inject_lambda_context(correlation_id_path="request_id")
+def _await_site_survey(event: dict[str, Any]) -> dict[str, Any]:
+    request_id = event["request_id"]
+    deadline = clock.now() + timedelta(seconds=int(event["timeout_seconds"]))
+
+    transient_on_failure(lambda: task_tokens.store(request_id, "site_survey", "case_manager",
+                                                   event["task_token"], deadline))
+    transient_on_failure(lambda: repository.change_status(
+        request_id, "survey_pending", statuses.allowed_predecessors("survey_pending"),
+        actor="platform", data={"survey_due": clock.isoformat(deadline)}))
+    logger.info("Waiting for the site survey", survey_due=clock.isoformat(deadline))
+    return {"survey_due": clock.isoformat(deadline)}
+
+
+def _start_quote_round(event: dict[str, Any]) -> dict[str, Any]:
+    result = transient_on_failure(lambda: quote_round.start(event["request_id"]))
+    logger.info("Quote round started", operators=[item["operator_id"]
+                                                  for item in result["operators"]])
+    return result
+
+
+def _hand_over(event: dict[str, Any]) -> dict[str, Any]:
+    request_id = event["request_id"]
+    request = repository.load_request(request_id)
+    reasons = []
+    for cause in event.get("causes") or []:
+        if cause.get("operator_id") == "*":
+            reasons.extend({"operator_id": operator_id, "name": operators.get(operator_id).name,
+                            "cause": cause["cause"]}
+                           for operator_id in (request or {}).get("operator_ids", []))
+        else:
+            reasons.append(cause)
+
+    result = transient_on_failure(lambda: offers.hand_over(request_id, reasons))
+    logger.warning("Request handed over", causes=sorted({item["cause"] for item in reasons}))
+    return result
+
+
+def _alert(event: dict[str, Any]) -> dict[str, Any]:
+    error = event.get("error") or {}
+    logger.error("Operator could not be notified", operator_id=event.get("operator_id"),
+                 error=error.get("Error"))
+    repository.append_event(event["request_id"], "operator.unreachable", actor="platform",
+                            data={"operator_id": event.get("operator_id"),
+                                  "error": error.get("Error")})
+    transient_on_failure(lambda: sns.publish(
+        TopicArn=os.environ["ALERTS_TOPIC_ARN"],
+        Subject="Connect my Home: operator webhook undelivered",
+        Message=json.dumps({"request_id": event["request_id"],
+                            "operator_id": event.get("operator_id"),
+                            "error": error.get("Error"), "cause": error.get("Cause")}),
+    ))
+    return {"alerted": True}
+
+
+ACTIONS = {
+    "set_status": _set_status,
+    "assign_case_manager": _assign_case_manager,
+    "await_site_survey": _await_site_survey,
+    "start_quote_round": _start_quote_round,
+    "hand_over": _hand_over,
+    "alert": _alert,
+    "record_failure": _record_failure,
+}
+
+
+@logger.inject_lambda_context(correlation_id_path="request_id", clear_state=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action = ACTIONS.get(event.get("action", ""))

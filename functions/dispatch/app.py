@@ -1,0 +1,35 @@
+"""Step Functions task: send one signed webhook to an operator.
+
+Input: {"request_id", "operator_id", "event", "step"} and, for a step that waits for the
+operator's answer, "task_token" and "deadline". The token is stored in DynamoDB before the
+webhook leaves, and only its step and party go out. The webhook-id is the same on every retry
+of one step, so the operator can drop repeats.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from connectmyhome import outbound
+from connectmyhome.retries import transient_on_failure
+
+logger = Logger()
+tracer = Tracer()
+
+
+@logger.inject_lambda_context(correlation_id_path="request_id", clear_state=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(operator_id=event["operator_id"], event_type=event["event"])
+    deadline = datetime.fromisoformat(event["deadline"].replace("Z", "+00:00")) \
+        if event.get("deadline") else None
+
+    result = transient_on_failure(lambda: outbound.send(
+        request_id=event["request_id"], operator_id=event["operator_id"],
+        event_type=event["event"], step=event["step"],
+        task_token=event.get("task_token"), deadline=deadline))
+
+    logger.info("Webhook delivered", webhook_id=result["webhook_id"], status=result["status"])
+    return result
