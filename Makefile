@@ -1,6 +1,7 @@
 # The front door of the project. Every target does its own set-up first.
 #   make run    the whole platform locally on http://localhost:3000 (no Docker, no AWS)
 #   make test   the test suite
+#   make demo   one request through a fresh local platform, to its offer email
 #   make build  sam build of template.yaml
 SHELL := /bin/bash
 # No usage reports from the SAM CLI: builds and tests stay off the network.
@@ -13,7 +14,7 @@ STAMP := $(VENV)/.installed
 # `sam build` needs the Lambda runtime's Python (3.13) on PATH; pyenv installs keep it here.
 LAMBDA_PYTHON_DIR ?= $(lastword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin))
 
-.PHONY: setup run test build lint validate clean
+.PHONY: setup run demo test build lint validate clean
 
 setup: $(STAMP)
 
@@ -27,6 +28,9 @@ $(STAMP): pyproject.toml
 
 run: setup
 	$(BIN)/cmh serve --port $(PORT)
+
+demo: setup
+	$(BIN)/cmh demo $(if $(SCENARIO),--scenario $(SCENARIO))
 
 test: setup
 	$(BIN)/python -m pytest

@@ -18,22 +18,29 @@ def find_project_root(start: Path) -> Path:
     raise FileNotFoundError(f"no template.yaml in {start} or any parent folder")
 
 
+def _behaviours(values: list[str]) -> dict[str, str]:
+    behaviours = {}
+    for value in values:
+        operator_id, separator, behaviour = value.partition("=")
+        if not separator:
+            raise SystemExit(f"cmh: --simulate takes OPERATOR=BEHAVIOUR, not {value!r}")
+        behaviours[operator_id.strip()] = behaviour.strip()
+    return behaviours
+
+
 def serve(arguments: argparse.Namespace) -> int:
-    from .outbox import Outbox
-    from .platform import Platform
-    from .server import serve as make_server
+    from .runtime import LocalRuntime
 
     root = find_project_root(Path(arguments.root).resolve())
     loopback = ("127.0.0.1", "0.0.0.0", "::1")
-    public_host = "localhost" if arguments.host in loopback else arguments.host
-    base_url = f"http://{public_host}:{arguments.port}"
-
-    platform = Platform(root=root, parameters={"PublicBaseUrl": base_url}).start()
-    outbox = Outbox(Path(arguments.outbox).resolve())
-    outbox.clear_folder()
-    outbox.start()
+    runtime = LocalRuntime(
+        root=root, state_dir=Path(arguments.state).resolve(), host=arguments.host,
+        port=arguments.port,
+        public_host="localhost" if arguments.host in loopback else arguments.host,
+        operators_file=Path(arguments.operators).resolve() if arguments.operators else None,
+        behaviours=_behaviours(arguments.simulate))
     try:
-        server = make_server(platform, outbox, arguments.host, arguments.port, base_url)
+        runtime.start()
     except OSError as error:
         print(f"cmh serve: cannot listen on {arguments.host}:{arguments.port}: {error.strerror}. "
               "Stop the other program or pick another port with --port.", file=sys.stderr)
@@ -43,19 +50,43 @@ def serve(arguments: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    base_url = runtime.base_url
     print(f"Connect my Home runs on {base_url} (template {root / 'template.yaml'})", flush=True)
-    print(f"  health: {base_url}/_local/health   outbox: {base_url}/_local/outbox "
-          f"({outbox.folder})", flush=True)
-    print("  routes: " + ", ".join(route.route_key for route in platform.routes), flush=True)
+    print(f"  health:     {base_url}/_local/health", flush=True)
+    print(f"  outbox:     {base_url}/_local/outbox  ({runtime.outbox.folder})", flush=True)
+    print(f"  simulators: {base_url}/_local/simulators", flush=True)
+    print("  routes:     " + ", ".join(route.route_key for route in runtime.platform.routes),
+          flush=True)
+    print(f"  admin token (12 h; more with `cmh admin token`):\n    {runtime.admin_token()}",
+          flush=True)
     try:
-        server.serve_forever(poll_interval=0.2)
+        runtime.serve_forever()
     except KeyboardInterrupt:
         print("Stopping.", flush=True)
     finally:
-        server.server_close()
-        outbox.stop()
-        platform.stop()
+        runtime.stop()
     return 0
+
+
+def admin_token(arguments: argparse.Namespace) -> int:
+    from .auth import DevelopmentAuth
+
+    path = Path(arguments.state).resolve() / "dev-auth.json"
+    try:
+        auth = DevelopmentAuth.load(path)
+    except FileNotFoundError as error:
+        print(f"cmh admin token: {error}", file=sys.stderr)
+        return 1
+    groups = [group for group in arguments.group if group]
+    print(auth.issue(arguments.email, groups))
+    return 0
+
+
+def demo(arguments: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    root = find_project_root(Path(arguments.root).resolve())
+    return run_demo(root, Path(arguments.state).resolve(), arguments.scenario)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,9 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
                               help="address to listen on (default: 127.0.0.1)")
     serve_parser.add_argument("--port", type=int, default=DEFAULT_PORT,
                               help=f"TCP port to listen on (default: {DEFAULT_PORT})")
-    serve_parser.add_argument("--outbox", default=".cmh/outbox",
-                              help="folder for the sent emails as .eml files, emptied at start "
-                                   "(default: .cmh/outbox)")
+    serve_parser.add_argument("--state", default=".cmh",
+                              help="folder for the outbox of .eml files (emptied at start), "
+                                   "the operator registry and the development auth key "
+                                   "(default: .cmh)")
+    serve_parser.add_argument("--operators", metavar="FILE",
+                              help="operator registry to merge over the packaged partners, "
+                                   "JSON {\"operators\": [...]}, e.g. to add an operator")
+    serve_parser.add_argument("--simulate", action="append", default=[],
+                              metavar="OPERATOR=BEHAVIOUR",
+                              help="behaviour of an operator simulator: quote, decline, "
+                                   "needs_extension, slow, silent, invalid_payload or failing "
+                                   "(default: quote); repeat for several operators")
     serve_parser.add_argument("--root", default=".",
                               help="project folder holding template.yaml (default: search "
                                    "upwards from the current folder)")
@@ -78,11 +118,38 @@ def build_parser() -> argparse.ArgumentParser:
                               choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                               help="level of the local runtime's own logs (default: WARNING)")
     serve_parser.set_defaults(run=serve)
+
+    admin_parser = commands.add_parser("admin", help="case managers' and admins' commands")
+    admin_commands = admin_parser.add_subparsers(dest="admin_command", required=True)
+    token_parser = admin_commands.add_parser(
+        "token", help="print a development admin token for the running local platform")
+    token_parser.add_argument("--email", default="case.manager@example.org",
+                              help="email claim of the token (default: case.manager@example.org)")
+    token_parser.add_argument("--group", action="append", default=None,
+                              help="Cognito group claim; repeat for several (default: admins; "
+                                   "--group '' for none)")
+    token_parser.add_argument("--state", default=".cmh",
+                              help="state folder of the running platform (default: .cmh)")
+    token_parser.set_defaults(run=admin_token)
+
+    demo_parser = commands.add_parser(
+        "demo", help="run a fresh local platform through one request and print its timeline")
+    demo_parser.add_argument("--scenario", default="joint", choices=["joint", "handover"],
+                             help="joint: every operator quotes, one offer email (default); "
+                                  "handover: SWDE declines, one hand-over email")
+    demo_parser.add_argument("--state", default=".cmh/demo",
+                             help="state folder of the demo platform (default: .cmh/demo)")
+    demo_parser.add_argument("--root", default=".",
+                             help="project folder holding template.yaml (default: search "
+                                  "upwards from the current folder)")
+    demo_parser.set_defaults(run=demo)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
+    if getattr(arguments, "group", "unset") is None:
+        arguments.group = ["admins"]
     logging.basicConfig(level=getattr(logging, getattr(arguments, "log_level", "WARNING")),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return arguments.run(arguments)

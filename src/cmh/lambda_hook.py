@@ -34,6 +34,9 @@ class Registration:
     memory_mb: int = 512
     timeout_seconds: int = 15
     invocations: int = field(default=0)
+    # One invocation at a time, as one Lambda instance runs: handler modules keep per-event
+    # state at module level (Powertools' resolver holds the current event).
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
 @dataclass
@@ -70,6 +73,13 @@ def context_for(registration: Registration) -> LambdaContext:
                          timeout_seconds=registration.timeout_seconds)
 
 
+def run(registration: Registration, payload: Any) -> Any:
+    """Run a handler once, alone; its exceptions propagate."""
+    with registration.lock:
+        registration.invocations += 1
+        return registration.handler(payload, context_for(registration))
+
+
 def _function_name(name_or_arn: str) -> str:
     """Return the function name of a name, a partial ARN or a full ARN (with or without alias)."""
     if ":function:" in name_or_arn:
@@ -99,9 +109,17 @@ def _invoke(self: LambdaSimpleBackend, function_name: str, qualifier: str | None
     raw = body.decode() if isinstance(body, bytes) else body
     payload = json.loads(raw) if raw else {}
     result, failed = invoke(registration, payload)
+    try:
+        encoded = json.dumps(result)
+    except TypeError as error:
+        # Lambda's Python runtime serialises results with plain json.dumps too.
+        result = {"errorMessage": f"Unable to marshal response: {error}",
+                  "errorType": "Runtime.MarshalError"}
+        encoded = json.dumps(result)
+        failed = True
     if failed:
         response_headers["x-amz-function-error"] = "Unhandled"
-    return json.dumps(result, default=str).encode()
+    return encoded.encode()
 
 
 def install() -> None:

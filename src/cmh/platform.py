@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import Any
 
 from . import lambda_hook, serialise
+from .auth import LOCAL_CLIENT_ID, LOCAL_USER_POOL_ID
 from .template import Resolver, function_properties, load, resources_of_type
 
 logger = logging.getLogger("cmh.platform")
@@ -43,11 +44,21 @@ MOTO_CONFIG = {"lambda": {"use_docker": False},
 
 
 @dataclass(frozen=True)
+class JwtAuthorizer:
+    """The JWT authorizer of a route, as the template configures it."""
+
+    name: str
+    issuer: str
+    audience: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Route:
     method: str
     path: str
     function: str
     pattern: re.Pattern[str]
+    authorizer: JwtAuthorizer | None = None
 
     @property
     def route_key(self) -> str:
@@ -60,10 +71,11 @@ class Route:
         return found.groupdict() if found else None
 
 
-def _route(method: str, path: str, function: str) -> Route:
+def _route(method: str, path: str, function: str,
+           authorizer: JwtAuthorizer | None = None) -> Route:
     regex = re.sub(r"\\\{([A-Za-z0-9_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
     return Route(method=method.upper(), path=path, function=function,
-                 pattern=re.compile(regex))
+                 pattern=re.compile(regex), authorizer=authorizer)
 
 
 @dataclass
@@ -149,6 +161,10 @@ class Platform:
                 self.attributes[(name, "TopicArn")] = arn
             elif kind == "AWS::Serverless::HttpApi":
                 self.physical_ids[name] = "local"
+            elif kind == "AWS::Cognito::UserPool":
+                self.physical_ids[name] = LOCAL_USER_POOL_ID
+            elif kind == "AWS::Cognito::UserPoolClient":
+                self.physical_ids[name] = LOCAL_CLIENT_ID
 
     def _create_tables(self, resolver: Resolver) -> None:
         import boto3
@@ -209,22 +225,28 @@ class Platform:
             client.create_topic(Name=name)
 
     def _create_state_machines(self, resolver: Resolver) -> None:
+        for name in resources_of_type(self.template, "AWS::Serverless::StateMachine"):
+            self.state_machine_arns[name] = self.create_state_machine(name, name)
+
+    def create_state_machine(self, resource: str, name: str,
+                             substitutions: dict[str, str] | None = None) -> str:
+        """Create a state machine of the template under `name`; `substitutions` override
+        DefinitionSubstitutions, e.g. a shorter timeout for a test. Returns its ARN."""
         import boto3
 
-        client = boto3.client("stepfunctions", region_name=REGION)
-        for name, resource in resources_of_type(self.template,
-                                                "AWS::Serverless::StateMachine").items():
-            properties = resource["Properties"]
-            definition = (self.root / properties["DefinitionUri"]).read_text(encoding="utf-8")
-            substitutions = resolver.resolve(properties.get("DefinitionSubstitutions", {}))
-            for key, value in substitutions.items():
-                definition = definition.replace("${" + key + "}", str(value))
-            json.loads(definition)
-            answer = client.create_state_machine(
-                name=name, definition=definition,
-                roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}Role",
-                type=properties.get("Type", "STANDARD"))
-            self.state_machine_arns[name] = answer["stateMachineArn"]
+        properties = self.template["Resources"][resource]["Properties"]
+        definition = (self.root / properties["DefinitionUri"]).read_text(encoding="utf-8")
+        values = self._resolver().resolve(properties.get("DefinitionSubstitutions", {}))
+        values.update(substitutions or {})
+        for key, value in values.items():
+            definition = definition.replace("${" + key + "}", str(value))
+        json.loads(definition)
+
+        answer = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
+            name=name, definition=definition,
+            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}Role",
+            type=properties.get("Type", "STANDARD"))
+        return answer["stateMachineArn"]
 
     # --- functions -------------------------------------------------------------------------
 
@@ -269,7 +291,22 @@ class Platform:
                 if event.get("Type") != "HttpApi":
                     continue
                 properties = resolver.resolve(event.get("Properties", {}))
-                self.routes.append(_route(properties["Method"], properties["Path"], name))
+                authorizer = self._authorizer(resolver, event.get("Properties", {}))
+                self.routes.append(_route(properties["Method"], properties["Path"], name,
+                                          authorizer))
+
+    def _authorizer(self, resolver: Resolver, event: dict[str, Any]) -> JwtAuthorizer | None:
+        """Return the JWT authorizer that an HttpApi event (unresolved) names, from its API."""
+        name = (event.get("Auth") or {}).get("Authorizer")
+        if not name or name == "NONE":
+            return None
+        api_name = event["ApiId"]["Ref"] if isinstance(event.get("ApiId"), dict) else None
+        apis = resources_of_type(self.template, "AWS::Serverless::HttpApi")
+        api = apis[api_name] if api_name in apis else next(iter(apis.values()))
+        configuration = api["Properties"]["Auth"]["Authorizers"][name]["JwtConfiguration"]
+        resolved = resolver.resolve(configuration)
+        return JwtAuthorizer(name=name, issuer=resolved["issuer"],
+                             audience=tuple(resolved["audience"]))
 
     def find_route(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route in self.routes:
@@ -280,9 +317,7 @@ class Platform:
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         """Invoke a function in process, as API Gateway does; exceptions propagate."""
-        registration = self.functions[function]
-        registration.invocations += 1
-        return registration.handler(event, lambda_hook.context_for(registration))
+        return lambda_hook.run(self.functions[function], event)
 
 
 def _load_module(module_name: str, source: Path) -> ModuleType:

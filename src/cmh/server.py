@@ -7,18 +7,21 @@ events; `/_local/health` and `/_local/outbox` serve the local runtime itself.
 import base64
 import json
 import logging
+import re
 import time
 import uuid
-from collections.abc import Callable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from connectmyhome import i18n
 
-from .outbox import Outbox
-from .platform import ACCOUNT_ID, Platform
+from .auth import InvalidTokenError, authorizer_claims
+from .platform import ACCOUNT_ID
+
+if TYPE_CHECKING:
+    from .runtime import LocalRuntime
 
 logger = logging.getLogger("cmh.server")
 # API Gateway's HTTP API rejects payloads over 10 MB before any function runs.
@@ -81,22 +84,9 @@ def api_gateway_event(method: str, target: str, headers: list[tuple[str, str]], 
     return event
 
 
-def make_handler(platform: Platform, outbox: Outbox,
-                 base_url: str) -> type[BaseHTTPRequestHandler]:
-    default_host = urlsplit(base_url).netloc
-    local_routes: dict[str, Callable[[dict[str, list[str]]], tuple[int, Any]]] = {
-        "/_local/health": lambda query: (HTTPStatus.OK, {
-            "status": "ready",
-            "base_url": base_url,
-            "functions": sorted(platform.functions),
-            "routes": [route.route_key for route in platform.routes],
-            "state_machines": platform.state_machine_arns,
-        }),
-        "/_local/outbox": lambda query: (HTTPStatus.OK, {
-            "emails": outbox.listing((query.get("request_id") or [None])[0]),
-            "folder": str(outbox.folder.resolve()),
-        }),
-    }
+def make_handler(runtime: "LocalRuntime") -> type[BaseHTTPRequestHandler]:
+    """Build the request handler class of one runtime (its platform, outbox, simulators)."""
+    simulator_path = re.compile(r"/_local/simulators/(?P<operator>[a-z0-9_-]+)(?P<hook>/webhooks)?")
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "cmh-local"
@@ -136,12 +126,11 @@ def make_handler(platform: Platform, outbox: Outbox,
                 return
             body = self.rfile.read(length) if length else b""
 
-            if split.path in local_routes and self.command in ("GET", "HEAD"):
-                status, value = local_routes[split.path](parse_qs(split.query))
-                self._send_json(status, value)
+            if split.path.startswith("/_local/"):
+                self._handle_local(split.path, parse_qs(split.query), body)
                 return
 
-            found = platform.find_route(self.command, split.path)
+            found = runtime.platform.find_route(self.command, split.path)
             if found is None:
                 self._error(HTTPStatus.NOT_FOUND, "route_not_found")
                 return
@@ -149,14 +138,68 @@ def make_handler(platform: Platform, outbox: Outbox,
 
             event = api_gateway_event(self.command, self.path, list(self.headers.items()), body,
                                       route.route_key, path_parameters, self.client_address[0],
-                                      self.headers.get("Host", default_host))
+                                      self.headers.get("Host", f"localhost:{runtime.port}"))
+            if route.authorizer is not None and not self._authorize(event):
+                return
             try:
-                answer = platform.invoke(route.function, event)
+                answer = runtime.platform.invoke(route.function, event)
             except Exception:
                 logger.exception("Function %s failed on %s", route.function, route.route_key)
                 self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error")
                 return
             self._reply(answer)
+
+        def _authorize(self, event: dict[str, Any]) -> bool:
+            """Check the JWT as API Gateway's authorizer does; reply 401 when it fails."""
+            try:
+                claims = runtime.auth.verify(self.headers.get("Authorization"))
+            except InvalidTokenError as error:
+                logger.info("JWT rejected: %s", error)
+                self._send_json(HTTPStatus.UNAUTHORIZED, {"message": "Unauthorized"})
+                return False
+            event["requestContext"]["authorizer"] = {
+                "jwt": {"claims": authorizer_claims(claims), "scopes": None}}
+            return True
+
+        def _handle_local(self, path: str, query: dict[str, list[str]], body: bytes) -> None:
+            if path == "/_local/health" and self.command in ("GET", "HEAD"):
+                self._send_json(HTTPStatus.OK, runtime.describe())
+                return
+            if path == "/_local/outbox" and self.command in ("GET", "HEAD"):
+                request_id = (query.get("request_id") or [None])[0]
+                self._send_json(HTTPStatus.OK, {"emails": runtime.outbox.listing(request_id),
+                                                "folder": str(runtime.outbox.folder.resolve())})
+                return
+            if path == "/_local/simulators" and self.command == "GET":
+                self._send_json(HTTPStatus.OK, runtime.simulators.describe())
+                return
+
+            match = simulator_path.fullmatch(path)
+            if match and match["hook"] and self.command == "POST":
+                status, answer = runtime.simulators.receive(match["operator"],
+                                                            dict(self.headers.items()), body)
+                self._send_json(status, answer)
+                return
+            if match and not match["hook"] and self.command == "PUT":
+                self._configure_simulator(match["operator"], body)
+                return
+            self._error(HTTPStatus.NOT_FOUND, "route_not_found")
+
+        def _configure_simulator(self, operator_id: str, body: bytes) -> None:
+            try:
+                settings = json.loads(body or b"{}")
+                simulator = runtime.simulators.configure(operator_id, settings["behaviour"],
+                                                         settings.get("delay_seconds"))
+            except KeyError:
+                self._send_json(HTTPStatus.NOT_FOUND,
+                                {"error": f"no simulator for operator {operator_id!r}"})
+                return
+            except (ValueError, TypeError) as error:
+                self._send_json(HTTPStatus.BAD_REQUEST,
+                                {"error": f"{error}; send {{\"behaviour\": ..., "
+                                          "\"delay_seconds\": ...}"})
+                return
+            self._send_json(HTTPStatus.OK, simulator.describe())
 
         def _reply(self, answer: Any) -> None:
             if not isinstance(answer, dict) or "statusCode" not in answer:
@@ -173,10 +216,3 @@ def make_handler(platform: Platform, outbox: Outbox,
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
     return Handler
-
-
-def serve(platform: Platform, outbox: Outbox, host: str, port: int,
-          base_url: str) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((host, port), make_handler(platform, outbox, base_url))
-    server.daemon_threads = True
-    return server
