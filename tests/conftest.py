@@ -2,7 +2,6 @@
 
 import copy
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -15,7 +14,7 @@ import pytest
 
 from cmh.outbox import Outbox
 from cmh.platform import Platform
-from cmh.server import serve
+from cmh.runtime import LocalRuntime
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,8 +56,19 @@ class Reply:
 @dataclass
 class LocalApi:
     base_url: str
-    platform: Platform
-    outbox: Outbox
+    runtime: LocalRuntime
+
+    @property
+    def platform(self) -> Platform:
+        return self.runtime.platform
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.runtime.outbox
+
+    def admin_headers(self, groups: tuple[str, ...] = ("admins",)) -> dict[str, str]:
+        token = self.runtime.auth.issue("case.manager@example.org", list(groups))
+        return {"Authorization": f"Bearer {token}"}
 
     def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
              raw: bytes | None = None) -> Reply:
@@ -85,6 +95,12 @@ class LocalApi:
         return self.get(f"/_local/outbox?request_id={request_id}").json()["emails"]
 
 
+def file_request(api: "LocalApi", body: dict[str, Any] | None = None) -> dict[str, Any]:
+    reply = api.post("/requests", body or valid_request())
+    assert reply.status == 201, reply.body
+    return reply.json()
+
+
 def wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
     """Poll `condition` until it returns a true value; fail the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -99,23 +115,16 @@ def wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: floa
 
 @pytest.fixture(scope="session")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
-    """The whole local platform, as `cmh serve` runs it, on a free loopback port."""
-    outbox = Outbox(tmp_path_factory.mktemp("outbox"))
-    outbox.clear_folder()
-    server = None
-    platform = Platform(root=ROOT, parameters={"PublicBaseUrl": "http://localhost:0"})
-    platform.start()
+    """The whole local platform, as `cmh serve` runs it, on a free loopback port.
+
+    Its operator registry adds a fifth operator, FibreCo (telecom in Mons and Namur), by
+    configuration alone.
+    """
+    runtime = LocalRuntime(root=ROOT, state_dir=tmp_path_factory.mktemp("state"), port=0,
+                           operators_file=ROOT / "tests" / "data" / "operators.json",
+                           parameters={"DeliveryRetryIntervalSeconds": "1"})
+    runtime.start(background=True)
     try:
-        server = serve(platform, outbox, "127.0.0.1", 0, "http://localhost")
-        port = server.server_address[1]
-        outbox.start(interval_seconds=0.05)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                  daemon=True)
-        thread.start()
-        yield LocalApi(f"http://127.0.0.1:{port}", platform, outbox)
+        yield LocalApi(f"http://127.0.0.1:{runtime.port}", runtime)
     finally:
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        outbox.stop()
-        platform.stop()
+        runtime.stop()

@@ -59,9 +59,12 @@ def test_acknowledgement_is_well_formed_mime(api: LocalApi) -> None:
     assert "Rue de la Station 12 bte B, 7000 Mons" in text
     assert "gestionnaire de dossier" in text
     assert "+32 470 12 34 56" in text
-    assert filed["tracking_url"] in text
-    assert filed["tracking_url"].replace("&", "&amp;") in html
+    link = re.search(r"https?://\S+/requests/\S+\?token=[\w.-]+", text)
+    assert link is not None
+    assert link.group(0) in html
     assert html.lstrip().startswith("<!DOCTYPE html>")
+    emailed_path = link.group(0).split("/requests/", 1)[1]
+    assert api.get(f"/requests/{emailed_path}").status == 200
 
 
 def test_acknowledgement_follows_language(api: LocalApi) -> None:

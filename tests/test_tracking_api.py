@@ -31,7 +31,8 @@ def test_tracking_link_shows_status(api: LocalApi, filed: dict) -> None:
     assert answer["status_label"] == "Visite technique à planifier"
     assert "gestionnaire de dossier" in answer["next_step"]
     assert [entry["type"] for entry in answer["timeline"]] == [
-        "request.submitted", "email.sent", "status.changed"]
+        "request.submitted", "email.sent", "case_manager.assigned", "status.changed"]
+    assert answer["case_manager"]["name"]
     assert reply.headers["Cache-Control"] == "no-store"
 
 
