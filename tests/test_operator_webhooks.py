@@ -16,7 +16,7 @@ def silent_ores(api: LocalApi) -> Iterator[None]:
     """ORES stays silent, so its quote step waits for the events these tests send."""
     api.runtime.simulators.configure("ores", "silent")
     yield
-    api.runtime.simulators.configure("ores", "quote", 0.0)
+    api.runtime.simulators.configure("ores", "quote", 0.0, "accept", "complete")
     api.runtime.set_operator_settings("ores", quote_deadline_seconds=None)
 
 

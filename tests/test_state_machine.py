@@ -20,10 +20,10 @@ PARTNERS = ("ores", "proximus", "swde", "voo")
 def simulators_quote(api: LocalApi) -> Iterator[None]:
     """Give every test simulators that quote at once, whatever the test changes."""
     for operator_id in api.runtime.simulators.simulators:
-        api.runtime.simulators.configure(operator_id, "quote", 0.0)
+        api.runtime.simulators.configure(operator_id, "quote", 0.0, "accept", "complete")
     yield
     for operator_id in api.runtime.simulators.simulators:
-        api.runtime.simulators.configure(operator_id, "quote", 0.0)
+        api.runtime.simulators.configure(operator_id, "quote", 0.0, "accept", "complete")
 
 
 def execution_of(api: LocalApi, reference: str, machine: str = "RequestStateMachine") -> dict:
@@ -77,15 +77,21 @@ def test_waits_for_survey_after_acknowledgement(api: LocalApi) -> None:
     assert request["GSI3PK"] == f"CASE_MANAGER#{request['case_manager']['id']}"
 
 
+def offer_sent(api: LocalApi, filed: dict) -> bool:
+    return bool(emails_named(api, filed["request_id"], "offer"))
+
+
 def test_joint_path_sends_one_offer(api: LocalApi) -> None:
     filed = file_request(api)
 
     record_survey(api, filed["request_id"])
-    execution = wait_for(lambda: finished(api, filed["reference"]), timeout=20)
+    wait_for(lambda: offer_sent(api, filed), timeout=20)
 
-    assert execution["status"] == "SUCCEEDED"
+    execution = execution_of(api, filed["reference"])
+    assert execution["status"] == "RUNNING"
     names = state_names(execution["executionArn"])
-    assert names[-4:] == ["EvaluateSynergy", "JointOrHandOver", "BuildOffer", "SendOffer"]
+    assert names[-5:] == ["EvaluateSynergy", "JointOrHandOver", "BuildOffer", "SendOffer",
+                          "AwaitCustomerDecision"]
     assert names.count("RequestQuote") == 4
     request = repository.load_request(filed["request_id"])
     assert request["status"] == "offer_sent"
@@ -102,7 +108,7 @@ def test_every_operator_receives_quote_request(api: LocalApi) -> None:
     filed = file_request(api)
 
     record_survey(api, filed["request_id"])
-    wait_for(lambda: finished(api, filed["reference"]), timeout=20)
+    wait_for(lambda: offer_sent(api, filed), timeout=20)
 
     for operator_id in PARTNERS:
         received = api.runtime.simulators.simulators[operator_id].received
@@ -116,7 +122,7 @@ def test_fifth_operator_receives_quote_request(api: LocalApi) -> None:
     filed = file_request(api, body)
 
     record_survey(api, filed["request_id"])
-    wait_for(lambda: finished(api, filed["reference"]), timeout=20)
+    wait_for(lambda: offer_sent(api, filed), timeout=20)
 
     received = api.runtime.simulators.simulators["fibreco"].received
     assert [item["type"] for item in received

@@ -1,7 +1,8 @@
 """Step Functions task: send one signed webhook to an operator.
 
 Input: {"request_id", "operator_id", "event", "step"} and, for a step that waits for the
-operator's answer, "task_token" and "deadline". The token is stored in DynamoDB before the
+operator's answer, "task_token" and "deadline"; "day", "round", "reason" and "report_by"
+where the event carries them. The token is stored in DynamoDB before the
 webhook leaves, and only its step and party go out. The webhook-id is the same on every retry
 of one step, so the operator can drop repeats.
 """
@@ -29,7 +30,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     result = transient_on_failure(lambda: outbound.send(
         request_id=event["request_id"], operator_id=event["operator_id"],
         event_type=event["event"], step=event["step"],
-        task_token=event.get("task_token"), deadline=deadline))
+        task_token=event.get("task_token"), deadline=deadline,
+        extra={key: event[key] for key in ("day", "round", "reason", "report_by")
+               if key in event}))
 
     logger.info("Webhook delivered", webhook_id=result["webhook_id"], status=result["status"])
     return result

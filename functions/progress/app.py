@@ -6,6 +6,9 @@ Actions, each {"action": ..., "request_id": ...} plus:
 - "await_site_survey" ("task_token", "timeout_seconds"): keep the survey step's token and
   mark the request as waiting for its site survey;
 - "start_quote_round": mark it quoting and return each operator's deadline;
+- "await_decision" ("task_token", "timeout_seconds"): keep the decision step's token;
+- "close" ("status"): close the request as declined or expired;
+- "confirm_works_day": fix the proposed day, status "scheduled";
 - "hand_over" ("causes"): hand it over to each operator, recording why;
 - "alert" ("operator_id", "error"): alert the admins that an operator could not be told;
 - "record_failure" ("error", "execution_id"): mark it failed, log the error, alert.
@@ -29,6 +32,7 @@ from connectmyhome import (
     repository,
     statuses,
     task_tokens,
+    works,
 )
 from connectmyhome.retries import transient_on_failure
 
@@ -131,7 +135,35 @@ def _alert(event: dict[str, Any]) -> dict[str, Any]:
     return {"alerted": True}
 
 
+def _await_decision(event: dict[str, Any]) -> dict[str, Any]:
+    deadline = clock.now() + timedelta(seconds=int(event["timeout_seconds"]))
+    transient_on_failure(lambda: task_tokens.store(event["request_id"], "decision", "customer",
+                                                   event["task_token"], deadline))
+    logger.info("Waiting for the customer's decision", decide_by=clock.isoformat(deadline))
+    return {"decide_by": clock.isoformat(deadline)}
+
+
+def _close(event: dict[str, Any]) -> dict[str, Any]:
+    status = event["status"]
+    if status not in ("declined", "expired"):
+        raise ValueError(f"cannot close a request as {status!r}")
+    transient_on_failure(lambda: repository.change_status(
+        event["request_id"], status, statuses.allowed_predecessors(status), actor="platform"))
+    logger.info("Request closed", status=status)
+    request = repository.load_request(event["request_id"]) or {}
+    return {"status": status, "operator_ids": request.get("operator_ids", [])}
+
+
+def _confirm_works_day(event: dict[str, Any]) -> dict[str, Any]:
+    result = transient_on_failure(lambda: works.confirm(event["request_id"]))
+    logger.info("Works day confirmed", day=result["day"])
+    return result
+
+
 ACTIONS = {
+    "await_decision": _await_decision,
+    "close": _close,
+    "confirm_works_day": _confirm_works_day,
     "set_status": _set_status,
     "assign_case_manager": _assign_case_manager,
     "await_site_survey": _await_site_survey,

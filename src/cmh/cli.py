@@ -134,11 +134,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo_parser = commands.add_parser(
         "demo", help="run a fresh local platform through one request and print its timeline")
-    demo_parser.add_argument("--scenario", default="joint", choices=["joint", "handover"],
-                             help="joint: every operator quotes, one offer email (default); "
-                                  "handover: SWDE declines, one hand-over email")
+    demo_parser.add_argument("--scenario", default="joint",
+                             choices=["joint", "handover", "decline", "expiry", "rejected_day"],
+                             help="joint: the whole lifecycle to completed (default); "
+                                  "handover: SWDE declines to quote; decline: the customer "
+                                  "declines the offer; expiry: the offer expires unanswered; "
+                                  "rejected_day: ORES rejects the first works day")
     demo_parser.add_argument("--state", default=".cmh/demo",
-                             help="state folder of the demo platform (default: .cmh/demo)")
+                             help="folder of the demo platforms, one subfolder per scenario "
+                                  "(default: .cmh/demo)")
     demo_parser.add_argument("--root", default=".",
                              help="project folder holding template.yaml (default: search "
                                   "upwards from the current folder)")

@@ -1,8 +1,13 @@
 """`cmh demo`: one request through a fresh local platform, printed as a timeline.
 
-Scenario "joint": every simulated operator quotes and the customer gets one offer email.
-Scenario "handover": SWDE declines and the customer gets one hand-over email instead.
-The exit status is 0 only when that email is in the outbox.
+Scenarios:
+- "joint": every simulated operator quotes, the customer accepts the offer, every crew
+  accepts the works day and reports its works: the request is completed;
+- "handover": SWDE declines to quote, so the request is handed over to each operator;
+- "decline": the customer declines the offer;
+- "expiry": the customer does not answer before the offer expires (shortened to seconds);
+- "rejected_day": ORES rejects the first works day, and a second round finds another.
+The exit status is 0 only when the scenario's emails, one of each, are in the outbox.
 """
 
 import json
@@ -19,6 +24,16 @@ from connectmyhome import working_days
 from .runtime import LocalRuntime
 
 WAIT_SECONDS = 60
+SCENARIOS = ("joint", "handover", "decline", "expiry", "rejected_day")
+# The emails each scenario ends with, one of each.
+EXPECTED_EMAILS = {
+    "joint": ("acknowledgement", "offer", "appointment", "closing"),
+    "handover": ("acknowledgement", "handover"),
+    "decline": ("acknowledgement", "offer", "declined"),
+    "expiry": ("acknowledgement", "offer", "expired"),
+    "rejected_day": ("acknowledgement", "offer", "appointment", "closing"),
+}
+EXPIRY_SECONDS = 3
 
 
 class DemoError(Exception):
@@ -88,20 +103,19 @@ class Demo:
         path = "/requests/" + tracking_url.split("/requests/", 1)[1]
         status, answer = self.call("GET", path)
         if status != 200:
-            raise DemoError(f"tracking link answered {status}: {answer}")
+            raise DemoError(f"tracking link returned HTTP {status}: {answer}")
         return answer
 
     def run(self, scenario: str) -> int:
-        expected_email = "offer" if scenario == "joint" else "handover"
         status, filed = self.call("POST", "/requests", demo_request(date.today()),
                                   headers={"Idempotency-Key": f"demo-{time.time_ns()}"})
         if status != 201:
-            raise DemoError(f"POST /requests answered {status}: {filed}")
+            raise DemoError(f"POST /requests returned HTTP {status}: {filed}")
         request_id = filed["request_id"]
+        token = filed["tracking_url"].split("token=", 1)[1]
         self.say(f"Request filed: {filed['reference']} (Mons, five connections), HTTP 201")
 
-        acknowledgement = self.wait("the acknowledgement email",
-                                    lambda: self.emails(request_id, "acknowledgement"))[0]
+        acknowledgement = self.wait_email(request_id, "acknowledgement")
         self.say(f"Acknowledgement email: \"{acknowledgement['subject']}\"")
 
         def survey_awaited() -> dict[str, Any] | None:
@@ -112,54 +126,106 @@ class Demo:
         manager = view["case_manager"]
         self.say(f"Case manager assigned: {manager['name']} ({manager['phone']}); "
                  "waiting for the site survey")
+        self.record_survey(request_id)
 
+        if scenario == "handover":
+            handover = self.wait_email(request_id, "handover")
+            self.print_replies(request_id)
+            self.say(f"Hand-over email: \"{handover['subject']}\"")
+            return self.finish(filed, scenario)
+
+        offer = self.wait_email(request_id, "offer")
+        self.print_replies(request_id)
+        self.say(f"Offer email: \"{offer['subject']}\"")
+        self.print_offer(self.tracking(filed["tracking_url"]))
+
+        if scenario == "expiry":
+            expired = self.wait_email(request_id, "expired")
+            self.say(f"No answer: the offer expired. Email: \"{expired['subject']}\"")
+            return self.finish(filed, scenario)
+
+        decision = "decline" if scenario == "decline" else "accept"
+        status, answer = self.call("POST", f"/requests/{request_id}/decision",
+                                   {"decision": decision},
+                                   headers={"Authorization": f"Bearer {token}"})
+        if status != 202:
+            raise DemoError(f"the decision returned HTTP {status}: {answer}")
+        self.say(f"The customer chose to {decision} the offer, HTTP 202")
+
+        if scenario == "decline":
+            declined = self.wait_email(request_id, "declined")
+            self.say(f"Decline confirmed. Email: \"{declined['subject']}\"")
+            return self.finish(filed, scenario)
+
+        appointment = self.wait_email(request_id, "appointment")
+        view = self.tracking(filed["tracking_url"])
+        rounds = [entry for entry in view["timeline"] if entry["type"] == "works_day.planned"]
+        self.say(f"Works day set after {len(rounds)} round(s): {view['works_day']}. "
+                 f"Email: \"{appointment['subject']}\"")
+        closing = self.wait_email(request_id, "closing")
+        self.say(f"Every operator reported its works. Email: \"{closing['subject']}\"")
+        return self.finish(filed, scenario)
+
+    def wait_email(self, request_id: str, name: str) -> dict[str, Any]:
+        return self.wait(f"the {name} email", lambda: self.emails(request_id, name))[0]
+
+    def record_survey(self, request_id: str) -> None:
         token = self.runtime.admin_token()
         status, answer = self.call("POST", f"/admin/requests/{request_id}/survey",
                                    {"joint_works_feasible": True,
                                     "notes": "Visite faite, tranchée commune possible."},
                                    headers={"Authorization": f"Bearer {token}"})
         if status != 202:
-            raise DemoError(f"recording the survey answered {status}: {answer}")
+            raise DemoError(f"recording the survey returned HTTP {status}: {answer}")
         self.say("Site survey recorded by the case manager, HTTP 202; quotes requested")
 
-        final = self.wait(f"the {expected_email} email",
-                          lambda: self.emails(request_id, expected_email))
+    def print_replies(self, request_id: str) -> None:
         for operator_id, simulator in sorted(self.runtime.simulators.simulators.items()):
             for reply in simulator.replies:
-                if reply["request_id"] == request_id:
+                if reply["request_id"] == request_id and reply["type"].startswith("quote."):
                     self.say(f"  {operator_id:9} answered {reply['type']}: HTTP {reply['status']}")
-        label = {"offer": "Offer", "handover": "Hand-over"}[expected_email]
-        self.say(f"{label} email: \"{final[0]['subject']}\"")
 
-        self.print_result(self.tracking(filed["tracking_url"]), final[0])
-        count = len(self.emails(request_id, expected_email))
-        if count != 1:
-            raise DemoError(f"expected one {expected_email} email, found {count}")
+    def print_offer(self, view: dict[str, Any]) -> None:
+        offer = view["offer"]
+        for item in offer["operators"]:
+            print(f"{'':11}{item['name']:10} {item['total']:>14}")
+        print(f"{'':11}{'Total':10} {offer['total']:>14}   valid until {offer['valid_until']}")
+
+    def finish(self, filed: dict[str, Any], scenario: str) -> int:
+        request_id = filed["request_id"]
+        view = self.tracking(filed["tracking_url"])
+        self.print_result(view)
+
+        missing = [name for name in EXPECTED_EMAILS[scenario]
+                   if len(self.emails(request_id, name)) != 1]
+        if missing:
+            raise DemoError(f"expected one email of each kind, not so for: {', '.join(missing)}")
         return 0
 
-    def print_result(self, view: dict[str, Any], email: dict[str, Any]) -> None:
-        print(f"\nStatus: {view['status']} ({view['status_label']})")
-        if view.get("offer"):
-            offer = view["offer"]
-            for item in offer["operators"]:
-                print(f"  {item['name']:10} {item['total']:>14}")
-            print(f"  {'Total':10} {offer['total']:>14}   valid until {offer['valid_until']}")
+    def print_result(self, view: dict[str, Any]) -> None:
+        print(f"\nStatus: {view['status']} ({view['status_label']}). {view['next_step']}")
         for reason in view.get("handover_reasons") or []:
             print(f"  {reason['name']}: {reason['cause']}")
         print("\nTimeline:")
         for entry in view["timeline"]:
             print(f"  {entry['at']}  {entry['label']}")
-        print(f"\nEmail file: {email['path']}")
-        print(f"Outbox: {self.runtime.outbox.folder}")
+        print("\nEmails:")
+        for entry in self.runtime.outbox.listing(view["request_id"]):
+            print(f"  {entry['email']:16} {entry['path']}")
 
 
 def run_demo(root: Path, state_dir: Path, scenario: str) -> int:
     behaviours = {"swde": "decline"} if scenario == "handover" else {}
-    print(f"Starting a fresh local platform (scenario: {scenario})...", flush=True)
     # The functions log JSON at ERROR only, so that the timeline stays readable.
-    runtime = LocalRuntime(root=root, state_dir=state_dir, port=0, behaviours=behaviours,
-                           parameters={"LogLevel": "ERROR"})
+    parameters = {"LogLevel": "ERROR"}
+    if scenario == "expiry":
+        parameters["DecisionTimeoutSeconds"] = str(EXPIRY_SECONDS)
+    print(f"Starting a fresh local platform (scenario: {scenario})...", flush=True)
+    runtime = LocalRuntime(root=root, state_dir=state_dir / scenario, port=0,
+                           behaviours=behaviours, parameters=parameters)
     runtime.start(background=True)
+    if scenario == "rejected_day":
+        runtime.simulators.configure("ores", works_day="reject_once")
     try:
         return Demo(runtime).run(scenario)
     except DemoError as error:

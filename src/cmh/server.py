@@ -188,16 +188,20 @@ def make_handler(runtime: "LocalRuntime") -> type[BaseHTTPRequestHandler]:
         def _configure_simulator(self, operator_id: str, body: bytes) -> None:
             try:
                 settings = json.loads(body or b"{}")
-                simulator = runtime.simulators.configure(operator_id, settings["behaviour"],
-                                                         settings.get("delay_seconds"))
+                if not isinstance(settings, dict):
+                    raise TypeError("the body must be a JSON object")
+                simulator = runtime.simulators.configure(
+                    operator_id, settings.get("behaviour"), settings.get("delay_seconds"),
+                    settings.get("works_day"), settings.get("works"))
             except KeyError:
                 self._send_json(HTTPStatus.NOT_FOUND,
                                 {"error": f"no simulator for operator {operator_id!r}"})
                 return
             except (ValueError, TypeError) as error:
                 self._send_json(HTTPStatus.BAD_REQUEST,
-                                {"error": f"{error}; send {{\"behaviour\": ..., "
-                                          "\"delay_seconds\": ...}"})
+                                {"error": f"{error}; send {{\"behaviour\", "
+                                          "\"delay_seconds\", \"works_day\" or "
+                                          "\"works\": ...}"})
                 return
             self._send_json(HTTPStatus.OK, simulator.describe())
 

@@ -13,9 +13,15 @@ real secret, then answers through the platform's real inbound endpoint
 - invalid_payload: a quote with a negative price, which the platform rejects (422);
 - failing: the endpoint answers 503, so deliveries fail.
 
+For the works day, `works_day` is "accept" (the proposed day), "reject_once" (reject the
+first proposal, offering its other available days), "reject" (reject every proposal) or
+"silent"; and `works` is "complete" (report works.completed, with EAN codes, as soon as the
+day is confirmed), "fail" or "silent".
+
 The prices are made up for the demonstration; they are not any operator's tariff.
 """
 
+import hashlib
 import json
 import logging
 import threading
@@ -32,6 +38,8 @@ logger = logging.getLogger("cmh.simulators")
 
 BEHAVIOURS = ("quote", "decline", "needs_extension", "slow", "silent", "invalid_payload",
               "failing")
+WORKS_DAY_BEHAVIOURS = ("accept", "reject_once", "reject", "silent")
+WORKS_BEHAVIOURS = ("complete", "fail", "silent")
 DEFAULT_SLOW_SECONDS = 5.0
 # Made-up unit prices in euro cents, per utility, for the demonstration.
 DEMO_PRICES = {"electricity": 145_000, "gas": 98_000, "water": 132_000, "telecom": 0}
@@ -45,13 +53,18 @@ class Simulator:
     secret: str
     behaviour: str = "quote"
     delay_seconds: float = 0.0
+    works_day: str = "accept"
+    works: str = "complete"
+    rejections: int = 0
     received: list[dict[str, Any]] = field(default_factory=list)
     replies: list[dict[str, Any]] = field(default_factory=list)
+    utilities_by_request: dict[str, list[str]] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
-        return {"operator_id": self.operator_id, "behaviour": self.behaviour,
-                "delay_seconds": self.delay_seconds, "received": self.received,
-                "replies": self.replies}
+        return {"operator_id": self.operator_id, "secret": self.secret,
+                "behaviour": self.behaviour, "delay_seconds": self.delay_seconds,
+                "works_day": self.works_day, "works": self.works,
+                "received": self.received, "replies": self.replies}
 
 
 def quote_lines(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -73,6 +86,16 @@ def quote_lines(data: dict[str, Any]) -> list[dict[str, Any]]:
     return lines
 
 
+def demo_ean(request_id: str, utility: str) -> str:
+    """Make a valid-looking Belgian EAN (GSRN) for a demonstration meter."""
+    digest = hashlib.sha256(f"{request_id}:{utility}".encode()).hexdigest()
+    seed = int(digest, 16) % 10**15
+    body = f"541{seed:015d}"[:17]
+    total = sum(int(digit) * (3 if index % 2 == 0 else 1)
+                for index, digit in enumerate(reversed(body)))
+    return body + str((10 - total % 10) % 10)
+
+
 def available_days(today: date, count: int = 30) -> list[str]:
     """Return `count` working days from two weeks ahead, when the demo crews can come."""
     days = []
@@ -90,13 +113,20 @@ class Simulators:
                            for operator_id, secret in secrets.items()}
         self._lock = threading.Lock()
 
-    def configure(self, operator_id: str, behaviour: str,
-                  delay_seconds: float | None = None) -> Simulator:
-        if behaviour not in BEHAVIOURS:
-            raise ValueError(f"unknown behaviour {behaviour!r}; expected one of "
-                             f"{', '.join(BEHAVIOURS)}")
+    def configure(self, operator_id: str, behaviour: str | None = None,
+                  delay_seconds: float | None = None, works_day: str | None = None,
+                  works: str | None = None) -> Simulator:
+        for value, allowed, name in ((behaviour, BEHAVIOURS, "behaviour"),
+                                     (works_day, WORKS_DAY_BEHAVIOURS, "works_day"),
+                                     (works, WORKS_BEHAVIOURS, "works")):
+            if value is not None and value not in allowed:
+                raise ValueError(f"unknown {name} {value!r}; expected one of "
+                                 f"{', '.join(allowed)}")
         simulator = self.simulators[operator_id]
-        simulator.behaviour = behaviour
+        simulator.works_day = works_day or simulator.works_day
+        simulator.works = works or simulator.works
+        simulator.rejections = 0
+        simulator.behaviour = behaviour or simulator.behaviour
         if delay_seconds is not None:
             simulator.delay_seconds = float(delay_seconds)
         elif behaviour == "slow" and not simulator.delay_seconds:
@@ -120,8 +150,9 @@ class Simulators:
             return 401, {"error": "invalid signature"}
 
         event = json.loads(body)
+        lowered = {name.lower(): value for name, value in headers.items()}
         with self._lock:
-            simulator.received.append({"webhook_id": headers.get("webhook-id"),
+            simulator.received.append({"webhook_id": lowered.get("webhook-id"),
                                        "type": event["type"],
                                        "request_id": event["data"].get("request_id"),
                                        "at": time.time()})
@@ -131,10 +162,47 @@ class Simulators:
         if event["type"] == "quote.requested" and simulator.behaviour != "silent":
             delay = simulator.delay_seconds if simulator.behaviour == "slow" else 0.0
             threading.Timer(delay, self._answer_quote, args=(simulator, event)).start()
+        elif event["type"] == "works_day.proposed" and simulator.works_day != "silent":
+            threading.Timer(0.0, self._answer_day, args=(simulator, event)).start()
+        elif event["type"] == "works_day.confirmed" and simulator.works != "silent":
+            threading.Timer(0.0, self._report_works, args=(simulator, event)).start()
         return 200, {"status": "received"}
+
+    def _answer_day(self, simulator: Simulator, event: dict[str, Any]) -> None:
+        data = event["data"]
+        reject = simulator.works_day == "reject" or (
+            simulator.works_day == "reject_once" and simulator.rejections == 0)
+        if not reject:
+            self.send(simulator, "works_day.accepted",
+                      {"request_id": data["request_id"], "day": data["day"]})
+            return
+
+        simulator.rejections += 1
+        alternatives = [day for day in available_days(date.today()) if day != data["day"]]
+        self.send(simulator, "works_day.rejected",
+                  {"request_id": data["request_id"], "day": data["day"],
+                   "alternative_days": alternatives,
+                   "reason": "Simulated: crew already booked that day."})
+
+    def _report_works(self, simulator: Simulator, event: dict[str, Any]) -> None:
+        data = event["data"]
+        if simulator.works == "fail":
+            self.send(simulator, "works.failed", {"request_id": data["request_id"],
+                                                  "reason": "site_not_ready",
+                                                  "message": "Simulated: sheaths missing."})
+            return
+        utilities = simulator.utilities_by_request.get(data["request_id"], [])
+        meters = [{"utility": utility, "ean": demo_ean(data["request_id"], utility),
+                   "meter_number": f"SIM-{utility[:2].upper()}-{index + 1:04d}"}
+                  for index, utility in enumerate(utilities)
+                  if utility in ("electricity", "gas", "water")]
+        self.send(simulator, "works.completed", {"request_id": data["request_id"],
+                                                 "meters": meters})
 
     def _answer_quote(self, simulator: Simulator, event: dict[str, Any]) -> None:
         data = event["data"]
+        simulator.utilities_by_request[data["request_id"]] = [
+            connection["utility"] for connection in data.get("connections", [])]
         today = date.today()
         if simulator.behaviour == "decline":
             reply = {"request_id": data["request_id"], "reason": "not_feasible",

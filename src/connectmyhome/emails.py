@@ -4,7 +4,7 @@ Each email exists per language as two Jinja2 templates, `templates/email/<name>.
 and `<name>.<lang>.html.j2`; the subject is the message `emails.<name>_subject`.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -26,6 +26,14 @@ SENDER_NAME = "Connect my Home"
 MAIL_POLICY = SMTP.clone(max_line_length=998)
 # RFC 5321 limits an address to 254 characters and SES rejects headers with longer ones.
 MAX_ADDRESS_LENGTH = 254
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+    params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,8 +93,12 @@ def build_message(
     request_id: str,
     email_name: str,
     sent_at: datetime,
+    attachments: list[Attachment] | None = None,
 ) -> EmailMessage:
-    """Build a text and HTML alternative message; only display names are encoded."""
+    """Build a text and HTML alternative message, with attachments after it if any.
+
+    Only display names are encoded; addresses stay ASCII.
+    """
     sender_address = parseaddr(sender)[1] or sender
     message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = Address(display_name=SENDER_NAME, addr_spec=ascii_address(sender_address))
@@ -100,6 +112,10 @@ def build_message(
 
     message.set_content(rendered.text, subtype="plain", charset="utf-8")
     message.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    for attachment in attachments or []:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(attachment.data, maintype=maintype, subtype=subtype,
+                               filename=attachment.filename, params=attachment.params)
     # set_content() drops every Content-* header set before it, so this one comes last.
     message["Content-Language"] = language
     return message

@@ -47,12 +47,57 @@ class QuoteDeclined(_Model):
     message: LongText | None = None
 
 
+class WorksDayAccepted(_Model):
+    request_id: Text
+    day: date
+
+
+class WorksDayRejected(_Model):
+    request_id: Text
+    day: date
+    alternative_days: Annotated[list[date], Field(max_length=120)] = Field(default_factory=list)
+    reason: LongText | None = None
+
+
+class Meter(_Model):
+    utility: Literal["electricity", "gas", "water"]
+    # GSRN of the connection point: 18 digits, "54" for Belgium, GS1 check digit last.
+    ean: Annotated[str, StringConstraints(pattern=r"^54[0-9]{16}$")] | None = None
+    meter_number: Text | None = None
+
+
+class WorksCompleted(_Model):
+    request_id: Text
+    meters: Annotated[list[Meter], Field(max_length=20)] = Field(default_factory=list)
+    message: LongText | None = None
+
+
+class WorksFailed(_Model):
+    request_id: Text
+    reason: Literal["site_not_ready", "access_denied", "technical_problem", "other"]
+    message: LongText | None = None
+
+
 EVENT_MODELS: dict[str, type[BaseModel]] = {
     "quote.submitted": QuoteSubmitted,
     "quote.declined": QuoteDeclined,
+    "works_day.accepted": WorksDayAccepted,
+    "works_day.rejected": WorksDayRejected,
+    "works.completed": WorksCompleted,
+    "works.failed": WorksFailed,
 }
 # The step each event answers.
-EVENT_STEPS = {"quote.submitted": "quote", "quote.declined": "quote"}
+EVENT_STEPS = {"quote.submitted": "quote", "quote.declined": "quote",
+               "works_day.accepted": "works_day", "works_day.rejected": "works_day",
+               "works.completed": "works", "works.failed": "works"}
+
+
+def gsrn_check_digit_valid(code: str) -> bool:
+    """Check the GS1 check digit: weights 3 and 1 alternate from the rightmost data digit."""
+    digits = [int(character) for character in code]
+    total = sum(digit * (3 if index % 2 == 0 else 1)
+                for index, digit in enumerate(reversed(digits[:-1])))
+    return (10 - total % 10) % 10 == digits[-1]
 
 
 class InvalidPayloadError(DomainError):
@@ -115,6 +160,14 @@ def _check_rules(data: BaseModel, today: date) -> list[FieldError]:
         for index, day in enumerate(data.available_days):
             if day < today:
                 errors.append(FieldError(f"data.available_days[{index}]", "date_in_past"))
+    if isinstance(data, WorksDayRejected):
+        for index, day in enumerate(data.alternative_days):
+            if day < today:
+                errors.append(FieldError(f"data.alternative_days[{index}]", "date_in_past"))
+    if isinstance(data, WorksCompleted):
+        for index, meter in enumerate(data.meters):
+            if meter.ean is not None and not gsrn_check_digit_valid(meter.ean):
+                errors.append(FieldError(f"data.meters[{index}].ean", "ean_invalid"))
     return errors
 
 
@@ -128,6 +181,10 @@ def apply(operator_id: str, delivery_id: str, event_type: str, data: BaseModel) 
         raise NotPartyError(request_id=request_id)
 
     step = EVENT_STEPS[event_type]
+    if step == "works_day":
+        proposed = (request.get("works_planning") or {}).get("proposed_day")
+        if proposed != data.day.isoformat():  # type: ignore[attr-defined]
+            raise StepNotWaitingError(reason="other_day")
     output = _step_output(operator_id, event_type, data)
     try:
         task_tokens.release(request_id, step, operator_id, delivery_id, output)
@@ -147,6 +204,18 @@ def _step_output(operator_id: str, event_type: str, data: BaseModel) -> dict[str
     if isinstance(data, QuoteDeclined):
         return {"operator_id": operator_id, "outcome": "declined", "reason": data.reason,
                 "message": data.message}
+    if isinstance(data, WorksDayAccepted):
+        return {"operator_id": operator_id, "outcome": "accepted", "day": data.day.isoformat()}
+    if isinstance(data, WorksDayRejected):
+        return {"operator_id": operator_id, "outcome": "rejected", "day": data.day.isoformat(),
+                "alternative_days": [day.isoformat() for day in data.alternative_days],
+                "reason": data.reason}
+    if isinstance(data, WorksCompleted):
+        return {"operator_id": operator_id, "outcome": "completed",
+                "meters": [meter.model_dump() for meter in data.meters]}
+    if isinstance(data, WorksFailed):
+        return {"operator_id": operator_id, "outcome": "failed", "reason": data.reason,
+                "message": data.message}
     raise ValueError(f"no step output for {event_type}")
 
 
@@ -158,5 +227,15 @@ def _record(request_id: str, operator_id: str, event_type: str, output: dict[str
     elif event_type == "quote.declined":
         repository.update_operator_party(request_id, operator_id,
                                          {"state": "declined", "decline": output})
+    elif event_type.startswith("works_day."):
+        state = "day_accepted" if output["outcome"] == "accepted" else "day_rejected"
+        repository.update_operator_party(request_id, operator_id, {"state": state})
+    elif event_type == "works.completed":
+        repository.update_operator_party(request_id, operator_id,
+                                         {"state": "works_completed",
+                                          "meters": output["meters"]})
+    elif event_type == "works.failed":
+        repository.update_operator_party(request_id, operator_id,
+                                         {"state": "works_failed", "works_failure": output})
     repository.append_event(request_id, event_type, actor=f"operator:{operator_id}",
                             data={"operator_id": operator_id})

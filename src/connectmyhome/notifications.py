@@ -15,7 +15,8 @@ from .config import settings
 from .errors import RequestNotFoundError
 from .intake import tracking_url
 
-EMAIL_NAMES = ("acknowledgement", "offer", "handover")
+EMAIL_NAMES = ("acknowledgement", "offer", "handover", "appointment", "closing", "declined",
+               "expired")
 
 
 @cache
@@ -107,8 +108,9 @@ def customer_tracking_url(request: dict[str, Any]) -> str:
 
 def email_context(email_name: str, request: dict[str, Any], language: str) -> dict[str, Any]:
     """Build the template context of one email of the request."""
-    # offer_emails reuses this module's formatting helpers, so it is imported here.
-    from . import offer_emails
+    # offer_emails and works_emails reuse this module's formatting helpers, so they are
+    # imported here.
+    from . import offer_emails, works_emails
 
     if email_name == "acknowledgement":
         connections = repository.load_connections(request["request_id"])
@@ -123,7 +125,61 @@ def email_context(email_name: str, request: dict[str, Any], language: str) -> di
         return offer_emails.handover_context(request, contacts, request.get("case_manager"),
                                              request.get("handover_reasons", []),
                                              customer_tracking_url(request), language)
+    if email_name == "appointment":
+        return works_emails.appointment_context(
+            request, date.fromisoformat(request["works_day"]), request["case_manager"],
+            _operator_contacts(request), customer_tracking_url(request), language)
+    if email_name == "closing":
+        return works_emails.closing_context(request, _works_reports(request),
+                                            request["case_manager"],
+                                            customer_tracking_url(request), language)
+    if email_name in ("declined", "expired"):
+        builder = (works_emails.declined_context if email_name == "declined"
+                   else works_emails.expired_context)
+        return builder(request, request.get("case_manager"), customer_tracking_url(request),
+                       language)
     raise ValueError(f"unknown email {email_name!r}")
+
+
+def _utilities(request: dict[str, Any]) -> list[str]:
+    connections = repository.load_connections(request["request_id"])
+    return sorted({item["utility"] for item in connections})
+
+
+def _operator_contacts(request: dict[str, Any]) -> list[dict[str, Any]]:
+    parties = [operators.get(operator_id) for operator_id in request["operator_ids"]]
+    return [{"operator_id": party.id, "name": party.name, "website": party.website,
+             "phone": party.phone} for party in parties]
+
+
+def _works_reports(request: dict[str, Any]) -> list[dict[str, Any]]:
+    connections = repository.load_connections(request["request_id"])
+    parties = {party["operator_id"]: party
+               for party in repository.load_operator_parties(request["request_id"])}
+    return [{"operator_id": operator_id, "name": operators.get(operator_id).name,
+             "utilities": sorted({item["utility"] for item in connections
+                                  if item["operator_id"] == operator_id}),
+             "meters": parties.get(operator_id, {}).get("meters", [])}
+            for operator_id in request["operator_ids"]]
+
+
+def attachments_for(email_name: str, request: dict[str, Any],
+                    language: str) -> list[emails.Attachment]:
+    """Return the files attached to an email: the calendar file of the works day."""
+    from . import works_emails
+
+    if email_name != "appointment":
+        return []
+    works_day = date.fromisoformat(request["works_day"])
+    summary, description = works_emails.calendar_texts(request, works_day,
+                                                       request["case_manager"], language)
+    calendar = works_emails.works_day_calendar(
+        request["request_id"], request["reference"], works_day,
+        format_address(request["site"], language), summary, description,
+        emails.ascii_address(settings().sender_email))
+    return [emails.Attachment(filename=f"{request['reference']}.ics",
+                              content_type="text/calendar", data=calendar,
+                              params={"method": "PUBLISH"})]
 
 
 def send(request_id: str, email_name: str, step: str) -> str:
@@ -136,6 +192,8 @@ def send(request_id: str, email_name: str, step: str) -> str:
         raise RequestNotFoundError(request_id=request_id)
 
     language = request.get("language", i18n.DEFAULT_LANGUAGE)
+    if email_name == "appointment":
+        request = {**request, "connections_utilities": _utilities(request)}
     context = email_context(email_name, request, language)
     rendered = emails.render(email_name, language, context)
 
@@ -149,6 +207,7 @@ def send(request_id: str, email_name: str, step: str) -> str:
         request_id=request_id,
         email_name=email_name,
         sent_at=clock.now(),
+        attachments=attachments_for(email_name, request, language),
     )
     answer = _ses().send_email(
         FromEmailAddress=emails.ascii_address(settings().sender_email),

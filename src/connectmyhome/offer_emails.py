@@ -20,7 +20,8 @@ from .notifications import display_phone, request_values
 from .pricing import format_euros
 
 CAUSES = ("declined", "network_extension_required", "not_feasible", "timed_out",
-          "unreachable", "survey_not_feasible", "survey_timed_out")
+          "unreachable", "survey_not_feasible", "survey_timed_out", "no_common_day",
+          "works_failed", "works_timed_out")
 """Causes of an operator leaving the joint service, as stored in a hand-over reason."""
 
 # One sentence per language and cause, where `{name}` is the operator's name.
@@ -38,6 +39,11 @@ _CAUSE_SENTENCES: dict[str, dict[str, str]] = {
                                "lieu.",
         "survey_timed_out": "La visite technique sur place n'a pas pu être organisée dans le délai "
                             "prévu, pour {name} comme pour les autres opérateurs.",
+        "no_common_day": "Aucun jour de travaux commun n'a pu être fixé avec {name} et les "
+                         "autres opérateurs.",
+        "works_failed": "{name} n'a pas pu réaliser ses travaux le jour prévu.",
+        "works_timed_out": "{name} n'a pas confirmé la fin de ses travaux dans le délai "
+                           "prévu.",
     },
     "nl": {
         "declined": "{name} heeft geweigerd de aansluiting binnen de gezamenlijke dienst te "
@@ -51,6 +57,11 @@ _CAUSE_SENTENCES: dict[str, dict[str, str]] = {
         "survey_not_feasible": "Het technisch plaatsbezoek voor {name} kon niet plaatsvinden.",
         "survey_timed_out": "Het technisch plaatsbezoek kon niet binnen de voorziene termijn "
                             "plaatsvinden, voor {name} en de andere operatoren.",
+        "no_common_day": "Er kon met {name} en de andere operatoren geen gemeenschappelijke "
+                         "dag van de werken worden vastgelegd.",
+        "works_failed": "{name} kon zijn werken niet op de geplande dag uitvoeren.",
+        "works_timed_out": "{name} heeft het einde van zijn werken niet binnen de voorziene "
+                           "termijn bevestigd.",
     },
     "de": {
         "declined": "{name} hat es abgelehnt, den Anschluss im Rahmen des gemeinsamen "
@@ -66,6 +77,11 @@ _CAUSE_SENTENCES: dict[str, dict[str, str]] = {
                                "stattfinden.",
         "survey_timed_out": "Der technische Ortstermin konnte nicht innerhalb der vorgesehenen "
                             "Frist stattfinden, für {name} wie für die anderen Betreiber.",
+        "no_common_day": "Mit {name} und den anderen Betreibern konnte kein gemeinsamer Tag "
+                         "der Arbeiten festgelegt werden.",
+        "works_failed": "{name} konnte seine Arbeiten am geplanten Tag nicht ausführen.",
+        "works_timed_out": "{name} hat das Ende seiner Arbeiten nicht innerhalb der "
+                           "vorgesehenen Frist bestätigt.",
     },
     "en": {
         "declined": "{name} declined to handle its connection through the joint service.",
@@ -78,6 +94,10 @@ _CAUSE_SENTENCES: dict[str, dict[str, str]] = {
         "survey_not_feasible": "The site survey for {name} could not take place.",
         "survey_timed_out": "The site survey could not take place in time, for {name} as for the "
                             "other operators.",
+        "no_common_day": "No common works day could be set with {name} and the other "
+                         "operators.",
+        "works_failed": "{name} could not carry out its works on the planned day.",
+        "works_timed_out": "{name} did not confirm the end of its works in time.",
     },
 }
 

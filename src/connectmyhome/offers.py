@@ -1,8 +1,10 @@
 """The end of the quote round: one combined offer, or the hand-over to each operator."""
 
+import json
+from decimal import Decimal
 from typing import Any
 
-from . import clock, operators, pricing, repository
+from . import clock, decisions, operators, pricing, repository
 from .errors import RequestNotFoundError
 
 
@@ -15,7 +17,7 @@ def build(request_id: str) -> dict[str, Any]:
     if request is None:
         raise RequestNotFoundError(request_id=request_id)
     if request.get("offer"):
-        return request["offer"]
+        return _with_timeout(request["offer"])
 
     parties = {party["operator_id"]: party
                for party in repository.load_operator_parties(request_id)}
@@ -32,7 +34,20 @@ def build(request_id: str) -> dict[str, Any]:
     repository.change_status(request_id, "offer_sent", ("quoting",), actor="platform",
                              data={"total_cents": offer["total_cents"],
                                    "valid_until": offer["valid_until"]})
-    return offer
+    return _with_timeout(offer)
+
+
+def _with_timeout(offer: dict[str, Any]) -> dict[str, Any]:
+    """Add how long the state machine waits for the customer's decision on this offer."""
+    plain = json.loads(json.dumps(offer, default=_plain_number))
+    plain["decision_timeout_seconds"] = decisions.decision_timeout_seconds(plain, clock.now())
+    return plain
+
+
+def _plain_number(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else str(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def hand_over(request_id: str, reasons: list[dict[str, Any]]) -> dict[str, Any]:

@@ -30,6 +30,8 @@ class Operator:
     quote_deadline_working_days: int
     # Exact deadline in seconds, for demonstrations and tests; overrides the working days.
     quote_deadline_seconds: int | None = None
+    # Exact time to answer a proposed works day, in seconds, likewise.
+    works_day_answer_seconds: int | None = None
 
 
 @cache
@@ -69,6 +71,7 @@ def get(operator_id: str) -> Operator:
         webhook_url=(entry.get("webhook") or {}).get("url"),
         quote_deadline_working_days=int(entry.get("quote_deadline_working_days", default_days)),
         quote_deadline_seconds=entry.get("quote_deadline_seconds"),
+        works_day_answer_seconds=entry.get("works_day_answer_seconds"),
     )
 
 

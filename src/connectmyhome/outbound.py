@@ -10,27 +10,44 @@ EVENT_TYPES = ("quote.requested", "works_day.proposed", "works_day.confirmed",
                "request.handed_over", "request.cancelled")
 
 
-def webhook_id(request_id: str, event_type: str, operator_id: str) -> str:
+def webhook_id(request_id: str, event_type: str, operator_id: str,
+               round_number: int | None = None) -> str:
     """Return the delivery id of one event of one step: the same on every retry."""
-    return f"msg_{request_id}_{event_type.replace('.', '_')}_{operator_id}"
+    suffix = f"_r{round_number}" if round_number is not None else ""
+    return f"msg_{request_id}_{event_type.replace('.', '_')}_{operator_id}{suffix}"
+
+
+def _site(request: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in request["site"].items()}
 
 
 def event_data(event_type: str, request: dict[str, Any], operator_id: str,
-               deadline: datetime | None) -> dict[str, Any]:
+               deadline: datetime | None, extra: dict[str, Any]) -> dict[str, Any]:
+    reply_by = clock.isoformat(deadline) if deadline else None
     if event_type == "quote.requested":
-        return quote_round.quote_requested_data(
-            request, operator_id, clock.isoformat(deadline) if deadline else None)
+        return quote_round.quote_requested_data(request, operator_id, reply_by)
+    if event_type == "works_day.proposed":
+        return {"request_id": request["request_id"], "reference": request["reference"],
+                "day": extra["day"], "round": extra["round"], "reply_by": reply_by,
+                "site": _site(request), "case_manager": request.get("case_manager")}
+    if event_type == "works_day.confirmed":
+        return {"request_id": request["request_id"], "reference": request["reference"],
+                "day": request["works_day"], "site": _site(request),
+                "report_by": extra.get("report_by"),
+                "case_manager": request.get("case_manager")}
     if event_type == "request.handed_over":
         return {"request_id": request["request_id"], "reference": request["reference"],
                 "reasons": request.get("handover_reasons", []),
                 "case_manager": request.get("case_manager")}
     if event_type == "request.cancelled":
-        return {"request_id": request["request_id"], "reference": request["reference"]}
+        return {"request_id": request["request_id"], "reference": request["reference"],
+                "reason": extra.get("reason")}
     raise ValueError(f"unknown outbound event {event_type!r}")
 
 
 def send(request_id: str, operator_id: str, event_type: str, step: str,
-         task_token: str | None = None, deadline: datetime | None = None) -> dict[str, Any]:
+         task_token: str | None = None, deadline: datetime | None = None,
+         extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Deliver one event to the operator's webhook endpoint; keep the task token first.
 
     Raises webhooks.DeliveryFailedError when the endpoint keeps failing or rejects it.
@@ -45,9 +62,10 @@ def send(request_id: str, operator_id: str, event_type: str, step: str,
     if task_token is not None:
         task_tokens.store(request_id, step, operator_id, task_token, deadline)
 
-    message_id = webhook_id(request_id, event_type, operator_id)
+    extra = extra or {}
+    message_id = webhook_id(request_id, event_type, operator_id, extra.get("round"))
     body = webhooks.encode_event(event_type, event_data(event_type, request, operator_id,
-                                                        deadline))
+                                                        deadline, extra))
     headers = webhooks.signature_headers(webhooks.operator_secrets(operator_id), message_id,
                                          body)
     status = webhooks.deliver(operator.webhook_url, body, headers)

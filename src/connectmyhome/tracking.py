@@ -9,7 +9,15 @@ from .notifications import display_phone, format_address
 # Events shown to the customer; the rest of the log (technical steps) stays internal.
 CUSTOMER_EVENTS = ("request.submitted", "email.sent", "status.changed", "request.failed",
                    "case_manager.assigned", "survey.recorded", "quote.submitted",
-                   "quote.declined")
+                   "quote.declined", "decision.recorded", "works_day.planned",
+                   "works_day.accepted", "works_day.rejected", "works.completed",
+                   "works.failed")
+OPERATOR_EVENTS = ("quote.submitted", "quote.declined", "works_day.accepted",
+                   "works_day.rejected", "works.completed", "works.failed")
+# Who acts next at each status: the customer, the case manager, the operators, or nobody.
+NEXT_ACTORS = {"submitted": "platform", "survey_pending": "case_manager",
+               "quoting": "operators", "offer_sent": "customer", "accepted": "operators",
+               "scheduled": "operators", "failed": "case_manager"}
 
 
 def _timeline_entry(event: dict[str, Any], language: str) -> dict[str, Any]:
@@ -21,7 +29,9 @@ def _timeline_entry(event: dict[str, Any], language: str) -> dict[str, Any]:
         entry["label"] = i18n.text("statuses", data["to"], language)
     if event["type"] == "email.sent":
         entry["email"] = data.get("email")
-    if event["type"] in ("quote.submitted", "quote.declined"):
+    if event["type"] == "works_day.planned":
+        entry["day"] = data.get("day")
+    if event["type"] in OPERATOR_EVENTS:
         entry["operator_id"] = data.get("operator_id")
         entry["label"] = f"{entry['label']} ({service_area.partner(data['operator_id']).name})"
     return entry
@@ -40,6 +50,16 @@ def _offer_view(offer: dict[str, Any] | None, language: str) -> dict[str, Any] |
         "total": pricing.format_euros(int(offer["total_cents"]), language),
         "valid_until": offer["valid_until"],
     }
+
+
+def _actions(request_id: str, status: str) -> dict[str, Any]:
+    """Describe what the customer can do now; only a POST changes anything."""
+    if status != "offer_sent":
+        return {}
+    path = f"/requests/{request_id}/decision"
+    return {"accept": {"method": "POST", "path": path, "body": {"decision": "accept"}},
+            "decline": {"method": "POST", "path": path,
+                        "body": {"decision": "decline", "reason": "..."}}}
 
 
 def _case_manager_view(manager: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -77,7 +97,11 @@ def view(request_id: str, language: str | None = None) -> dict[str, Any]:
              "operator_id": item["operator_id"]}
             for item in connections
         ],
+        "next_actor": NEXT_ACTORS.get(status, "nobody"),
         "case_manager": _case_manager_view(request.get("case_manager")),
+        "works_day": request.get("works_day"),
+        "decision": (request.get("decision") or {}).get("decision"),
+        "actions": _actions(request_id, status),
         "offer": _offer_view(request.get("offer"), language),
         "handover_reasons": request.get("handover_reasons"),
         "timeline": [_timeline_entry(event, language) for event in events],
