@@ -1,8 +1,11 @@
 """POST /operators/{operator_id}/webhooks: signatures, deliveries, parties, steps, payloads."""
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -229,3 +232,35 @@ def test_unknown_operator_is_404(api: LocalApi) -> None:
 
     assert reply.status == 404
     assert reply.json()["code"] == "unknown_operator"
+
+
+def run_operator_send(api: LocalApi, *arguments: str) -> subprocess.CompletedProcess[str]:
+    cmh = Path(sys.executable).parent / "cmh"
+    return subprocess.run([str(cmh), "operator", "send", *arguments, "--state",
+                           str(api.runtime.state_dir)], capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+def test_cli_sends_signed_event(api: LocalApi, silent_ores: None) -> None:
+    filed = waiting_request(api)
+
+    result = run_operator_send(api, "ores", "quote.submitted",
+                               json.dumps(quote(filed["request_id"])))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "HTTP 202" in result.stdout
+
+
+def test_cli_reports_rejection(api: LocalApi) -> None:
+    result = run_operator_send(api, "ores", "quote.submitted",
+                               json.dumps(quote("01NOTAREQUEST0000000000000")))
+
+    assert result.returncode == 2
+    assert "HTTP 404" in result.stdout
+
+
+def test_signature_error_names_reason(api: LocalApi) -> None:
+    reply = send(api, "ores", "quote.submitted", quote("x"),
+                 at=clock.now() - timedelta(minutes=10))
+
+    assert "too old" in reply.json()["message"]

@@ -1,6 +1,7 @@
 """POST /requests: file one connection request and start its workflow."""
 
 import os
+import warnings
 from http import HTTPStatus
 from typing import Any
 
@@ -32,7 +33,9 @@ metrics = Metrics()
 app = APIGatewayHttpResolver()
 
 # A repeated Idempotency-Key returns the first answer for 24 hours; the same key with
-# another body is rejected. Without a key nothing is stored.
+# another body is rejected. Without a key nothing is stored, which Powertools reports with a
+# warning on every such request: it is expected here.
+warnings.filterwarnings("ignore", message="No idempotency key value found")
 idempotency = IdempotencyConfig(event_key_jmespath="key", payload_validation_jmespath="body",
                                 expires_after_seconds=24 * 3600)
 persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE_NAME"])

@@ -48,7 +48,8 @@ def handle_operator_event(operator_id: str) -> Response:
         webhooks.verify(secrets, body, event.headers or {})
     except webhooks.InvalidSignatureError as error:
         logger.warning("Webhook signature rejected", reason=str(error))
-        return replies.error_response(HTTPStatus.UNAUTHORIZED, "invalid_signature", LANGUAGE)
+        return replies.error_response(HTTPStatus.UNAUTHORIZED, "invalid_signature", LANGUAGE,
+                                      reason=str(error).lower())
 
     delivery_id = requests.header(event, "webhook-id") or ""
     logger.append_keys(webhook_id=delivery_id)

@@ -4,6 +4,7 @@ import argparse
 import logging
 import signal
 import sys
+import time
 from pathlib import Path
 from types import FrameType
 
@@ -82,6 +83,53 @@ def admin_token(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def operator_send(arguments: argparse.Namespace) -> int:
+    """Sign an event with an operator's development secret and post it, as the operator."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from connectmyhome import webhooks
+
+    state_path = Path(arguments.state).resolve() / "local.json"
+    try:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        print(f"cmh operator send: {state_path} not found: start the local platform first "
+              "(make run)", file=sys.stderr)
+        return 1
+    secret = state["operator_secrets"].get(arguments.operator)
+    if secret is None:
+        known = ", ".join(sorted(state["operator_secrets"]))
+        print(f"cmh operator send: no operator {arguments.operator!r}; known: {known}",
+              file=sys.stderr)
+        return 1
+
+    text = arguments.data
+    if text.startswith("@"):
+        text = Path(text[1:]).read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        print(f"cmh operator send: DATA is not valid JSON: {error}", file=sys.stderr)
+        return 1
+
+    body = webhooks.encode_event(arguments.type, data)
+    message_id = arguments.webhook_id or f"cli_{arguments.operator}_{time.time_ns()}"
+    headers = webhooks.signature_headers([secret], message_id, body)
+    url = f"{state['base_url']}/operators/{arguments.operator}/webhooks"
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={**headers, "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            status, reply = answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        status, reply = error.code, error.read().decode()
+
+    print(f"webhook-id: {message_id}\nHTTP {status}\n{reply}")
+    return 0 if 200 <= status < 300 else 2
+
+
 def demo(arguments: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -131,6 +179,22 @@ def build_parser() -> argparse.ArgumentParser:
     token_parser.add_argument("--state", default=".cmh",
                               help="state folder of the running platform (default: .cmh)")
     token_parser.set_defaults(run=admin_token)
+
+    operator_parser = commands.add_parser(
+        "operator", help="act as an operator against the running local platform")
+    operator_commands = operator_parser.add_subparsers(dest="operator_command", required=True)
+    send_parser = operator_commands.add_parser(
+        "send", help="sign an event with the operator's development secret and post it to "
+                     "POST /operators/OPERATOR/webhooks")
+    send_parser.add_argument("operator", help="operator id, e.g. ores")
+    send_parser.add_argument("type", help="event type, e.g. quote.submitted")
+    send_parser.add_argument("data", help="the event's data as JSON, or @FILE to read it")
+    send_parser.add_argument("--webhook-id",
+                             help="delivery id; repeat one to test deduplication "
+                                  "(default: a new id)")
+    send_parser.add_argument("--state", default=".cmh",
+                             help="state folder of the running platform (default: .cmh)")
+    send_parser.set_defaults(run=operator_send)
 
     demo_parser = commands.add_parser(
         "demo", help="run a fresh local platform through one request and print its timeline")

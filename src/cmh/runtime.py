@@ -68,7 +68,9 @@ class LocalRuntime:
         self.platform = Platform(root=self.root, parameters={"PublicBaseUrl": self.base_url,
                                                              **self.parameters})
         self.platform.start()
-        self.simulators = Simulators(loopback_url, self._provision_secrets())
+        secrets_by_operator = self._provision_secrets()
+        self.simulators = Simulators(loopback_url, secrets_by_operator)
+        self._write_local_state(loopback_url, secrets_by_operator)
         for operator_id, behaviour in self.behaviours.items():
             self.simulators.configure(operator_id, behaviour)
         self.auth = self._create_auth()
@@ -121,6 +123,18 @@ class LocalRuntime:
         boto3.client("secretsmanager", region_name=REGION).put_secret_value(
             SecretId=arn, SecretString=json.dumps(generated))
         return generated
+
+    def _write_local_state(self, loopback_url: str, secrets_by_operator: dict[str, str]) -> None:
+        """Keep what `cmh operator send` needs to act as an operator: URL and secrets.
+
+        The secrets are development secrets made at each start; the file is readable by the
+        owner only.
+        """
+        path = self.state_dir / "local.json"
+        path.write_text(json.dumps({"base_url": loopback_url,
+                                    "operator_secrets": secrets_by_operator}, indent=2),
+                        encoding="utf-8")
+        path.chmod(0o600)
 
     def _create_auth(self) -> DevelopmentAuth:
         authorizers = [route.authorizer for route in self.platform.routes if route.authorizer]
