@@ -101,7 +101,7 @@ def file_request(api: "LocalApi", body: dict[str, Any] | None = None) -> dict[st
     return reply.json()
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
+def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
     """Poll `condition` until it returns a true value; fail the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -122,7 +122,8 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
     """
     runtime = LocalRuntime(root=ROOT, state_dir=tmp_path_factory.mktemp("state"), port=0,
                            operators_file=ROOT / "tests" / "data" / "operators.json",
-                           parameters={"DeliveryRetryIntervalSeconds": "1"})
+                           parameters={"DeliveryRetryIntervalSeconds": "1",
+                                       "AcceptWorksReportsBeforeWorksDay": "true"})
     runtime.start(background=True)
     try:
         yield LocalApi(f"http://127.0.0.1:{runtime.port}", runtime)

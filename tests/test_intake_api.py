@@ -26,8 +26,9 @@ def test_valid_request_gets_reference(api: LocalApi) -> None:
     body = reply.json()
     assert re.fullmatch(r"CMH-\d{4}-\d{6}", body["reference"])
     assert body["status"] == "submitted"
-    assert body["tracking_url"].endswith(f"/requests/{body['request_id']}?token=" +
-                                         body["tracking_url"].split("token=")[1])
+    token = body["tracking_url"].split("#token=")[1]
+    assert body["tracking_url"].endswith(f"/suivi.html?request={body['request_id']}"
+                                         f"#token={token}")
     assert reply.headers["Location"] == f"/requests/{body['request_id']}"
 
 
@@ -59,12 +60,12 @@ def test_acknowledgement_is_well_formed_mime(api: LocalApi) -> None:
     assert "Rue de la Station 12 bte B, 7000 Mons" in text
     assert "gestionnaire de dossier" in text
     assert "+32 470 12 34 56" in text
-    link = re.search(r"https?://\S+/requests/\S+\?token=[\w.-]+", text)
+    link = re.search(r"https?://\S+/suivi\.html\?request=(\w+)#token=([\w.-]+)", text)
     assert link is not None
     assert link.group(0) in html
     assert html.lstrip().startswith("<!DOCTYPE html>")
-    emailed_path = link.group(0).split("/requests/", 1)[1]
-    assert api.get(f"/requests/{emailed_path}").status == 200
+    assert link.group(1) == filed["request_id"]
+    assert api.get(f"/requests/{link.group(1)}?token={link.group(2)}").status == 200
 
 
 def test_acknowledgement_follows_language(api: LocalApi) -> None:

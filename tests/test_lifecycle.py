@@ -33,7 +33,7 @@ def offered(api: LocalApi, body: dict | None = None) -> dict:
     """File a request and bring it to the offer email."""
     filed = file_request(api, body)
     record_survey(api, filed["request_id"])
-    wait_for(lambda: emails_named(api, filed["request_id"], "offer"), timeout=20)
+    wait_for(lambda: emails_named(api, filed["request_id"], "offer"), timeout=60)
     filed["token"] = filed["tracking_url"].split("token=", 1)[1]
     return filed
 
@@ -59,7 +59,7 @@ def test_accept_leads_to_completion(api: LocalApi) -> None:
     filed = offered(api)
 
     reply = decide(api, filed, "accept")
-    execution = wait_for(lambda: finished(api, filed["reference"]), timeout=30)
+    execution = wait_for(lambda: finished(api, filed["reference"]), timeout=60)
 
     assert reply.status == 202
     assert execution["status"] == "SUCCEEDED"
@@ -75,7 +75,7 @@ def test_accept_leads_to_completion(api: LocalApi) -> None:
 def test_appointment_calendar_is_valid(api: LocalApi) -> None:
     filed = offered(api)
     decide(api, filed, "accept")
-    entry = wait_for(lambda: emails_named(api, filed["request_id"], "appointment"), timeout=30)[0]
+    entry = wait_for(lambda: emails_named(api, filed["request_id"], "appointment"), timeout=60)[0]
 
     message = email.message_from_bytes(Path(entry["path"]).read_bytes(),
                                        policy=email.policy.default)
@@ -95,7 +95,7 @@ def test_appointment_calendar_is_valid(api: LocalApi) -> None:
 def test_operators_told_the_day(api: LocalApi) -> None:
     filed = offered(api)
     decide(api, filed, "accept")
-    wait_for(lambda: finished(api, filed["reference"]), timeout=30)
+    wait_for(lambda: finished(api, filed["reference"]), timeout=60)
 
     for operator_id in PARTNERS:
         types = received_types(api, operator_id, filed["request_id"])
@@ -170,7 +170,7 @@ def test_decline_closes_with_emails(api: LocalApi) -> None:
     filed = offered(api)
 
     reply = decide(api, filed, "decline")
-    execution = wait_for(lambda: finished(api, filed["reference"]), timeout=30)
+    execution = wait_for(lambda: finished(api, filed["reference"]), timeout=60)
 
     assert reply.status == 202
     assert execution["status"] == "SUCCEEDED"
@@ -192,7 +192,7 @@ def short_decision_wait() -> Iterator[None]:
 def test_expiry_closes_with_emails(api: LocalApi, short_decision_wait: None) -> None:
     filed = offered(api)
 
-    execution = wait_for(lambda: finished(api, filed["reference"]), timeout=30)
+    execution = wait_for(lambda: finished(api, filed["reference"]), timeout=60)
 
     assert execution["status"] == "SUCCEEDED"
     assert "OfferExpired" in state_names(execution["executionArn"])
@@ -211,7 +211,7 @@ def test_rejected_day_is_replanned(api: LocalApi) -> None:
     filed = offered(api)
 
     decide(api, filed, "accept")
-    wait_for(lambda: finished(api, filed["reference"]), timeout=30)
+    wait_for(lambda: finished(api, filed["reference"]), timeout=60)
 
     planned = [event["data"]["day"] for event in repository.load_events(filed["request_id"])
                if event["type"] == "works_day.planned"]
@@ -226,7 +226,7 @@ def test_rejections_exhaust_rounds_then_hand_over(api: LocalApi) -> None:
     filed = offered(api)
 
     decide(api, filed, "accept")
-    execution = wait_for(lambda: finished(api, filed["reference"]), timeout=40)
+    execution = wait_for(lambda: finished(api, filed["reference"]), timeout=60)
 
     assert execution["status"] == "SUCCEEDED"
     assert state_names(execution["executionArn"]).count("PlanWorksDay") == 3
@@ -241,7 +241,7 @@ def test_failed_works_hand_over(api: LocalApi) -> None:
     filed = offered(api)
 
     decide(api, filed, "accept")
-    wait_for(lambda: finished(api, filed["reference"]), timeout=30)
+    wait_for(lambda: finished(api, filed["reference"]), timeout=60)
 
     request = repository.load_request(filed["request_id"])
     assert request["status"] == "handed_over"
@@ -259,7 +259,7 @@ def test_tracking_shows_works_day(api: LocalApi) -> None:
     assert view["offer"]["total_cents"] > 0
 
     decide(api, filed, "accept")
-    wait_for(lambda: finished(api, filed["reference"]), timeout=30)
+    wait_for(lambda: finished(api, filed["reference"]), timeout=60)
 
     view = api.get(f"/requests/{filed['request_id']}",
                    headers={"Authorization": f"Bearer {filed['token']}"}).json()
@@ -277,3 +277,30 @@ def test_execution_name_is_reference(api: LocalApi) -> None:
     filed = offered(api)
 
     assert execution_of(api, filed["reference"])["name"] == filed["reference"]
+
+
+@pytest.fixture
+def reports_only_from_works_day() -> Iterator[None]:
+    """Apply the production rule: works reports only from the works day on."""
+    os.environ["ACCEPT_WORKS_REPORTS_BEFORE_WORKS_DAY"] = "false"
+    yield
+    os.environ["ACCEPT_WORKS_REPORTS_BEFORE_WORKS_DAY"] = "true"
+
+
+def test_report_before_works_day_is_409(api: LocalApi,
+                                        reports_only_from_works_day: None) -> None:
+    for operator_id in PARTNERS:
+        api.runtime.simulators.configure(operator_id, works="silent")
+    filed = offered(api)
+    decide(api, filed, "accept")
+    wait_for(lambda: status_of(filed["request_id"]) == "scheduled", timeout=60)
+    wait_for(lambda: "works_day.confirmed" in received_types(api, "ores", filed["request_id"]))
+    simulator = api.runtime.simulators.simulators["ores"]
+
+    status, reply = api.runtime.simulators.send(simulator, "works.completed",
+                                                {"request_id": filed["request_id"],
+                                                 "meters": []})
+
+    assert status == 409
+    assert "before_works_day" in reply["message"]
+    assert status_of(filed["request_id"]) == "scheduled"

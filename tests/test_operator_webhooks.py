@@ -157,7 +157,7 @@ def test_quote_after_deadline_is_409(api: LocalApi, silent_ores: None) -> None:
     api.runtime.set_operator_settings("ores", quote_deadline_seconds=1)
     filed = waiting_request(api)
     wait_for(lambda: repository.load_request(filed["request_id"])["status"] != "quoting",
-             timeout=20)
+             timeout=60)
 
     reply = send(api, "ores", "quote.submitted", quote(filed["request_id"]))
 

@@ -85,7 +85,7 @@ def test_joint_path_sends_one_offer(api: LocalApi) -> None:
     filed = file_request(api)
 
     record_survey(api, filed["request_id"])
-    wait_for(lambda: offer_sent(api, filed), timeout=20)
+    wait_for(lambda: offer_sent(api, filed), timeout=60)
 
     execution = execution_of(api, filed["reference"])
     assert execution["status"] == "RUNNING"
@@ -108,7 +108,7 @@ def test_every_operator_receives_quote_request(api: LocalApi) -> None:
     filed = file_request(api)
 
     record_survey(api, filed["request_id"])
-    wait_for(lambda: offer_sent(api, filed), timeout=20)
+    wait_for(lambda: offer_sent(api, filed), timeout=60)
 
     for operator_id in PARTNERS:
         received = api.runtime.simulators.simulators[operator_id].received
@@ -122,7 +122,7 @@ def test_fifth_operator_receives_quote_request(api: LocalApi) -> None:
     filed = file_request(api, body)
 
     record_survey(api, filed["request_id"])
-    wait_for(lambda: offer_sent(api, filed), timeout=20)
+    wait_for(lambda: offer_sent(api, filed), timeout=60)
 
     received = api.runtime.simulators.simulators["fibreco"].received
     assert [item["type"] for item in received
@@ -140,7 +140,7 @@ def test_operator_answer_hands_over(api: LocalApi, behaviour: str, cause: str) -
     filed = file_request(api)
 
     record_survey(api, filed["request_id"])
-    execution = wait_for(lambda: finished(api, filed["reference"]), timeout=20)
+    execution = wait_for(lambda: finished(api, filed["reference"]), timeout=60)
 
     assert_handed_over(api, filed, execution, {"swde": cause})
 
@@ -151,7 +151,7 @@ def test_silent_operator_times_out(api: LocalApi) -> None:
     try:
         filed = file_request(api)
         record_survey(api, filed["request_id"])
-        execution = wait_for(lambda: finished(api, filed["reference"]), timeout=30)
+        execution = wait_for(lambda: finished(api, filed["reference"]), timeout=60)
     finally:
         api.runtime.set_operator_settings("voo", quote_deadline_seconds=None)
 
@@ -179,7 +179,7 @@ def test_survey_not_feasible_hands_over(api: LocalApi) -> None:
     filed = file_request(api)
 
     record_survey(api, filed["request_id"], feasible=False)
-    execution = wait_for(lambda: finished(api, filed["reference"]), timeout=20)
+    execution = wait_for(lambda: finished(api, filed["reference"]), timeout=60)
 
     assert_handed_over(api, filed, execution,
                        dict.fromkeys(PARTNERS, "survey_not_feasible"))
@@ -198,7 +198,7 @@ def test_survey_timeout_hands_over(api: LocalApi) -> None:
 
     client.start_execution(stateMachineArn=machine, name=filed["reference"],
                            input=json.dumps({"request_id": filed["request_id"]}))
-    execution = wait_for(lambda: finished(api, filed["reference"], machine), timeout=30)
+    execution = wait_for(lambda: finished(api, filed["reference"], machine), timeout=60)
 
     assert "SurveyTimedOut" in state_names(execution["executionArn"])
     assert_handed_over(api, filed, execution, dict.fromkeys(PARTNERS, "survey_timed_out"))
@@ -231,7 +231,7 @@ def test_failed_email_marks_request_failed(api: LocalApi) -> None:
     sesv2.delete_email_identity(EmailIdentity=sender)
     try:
         filed = file_request(api)
-        execution = wait_for(lambda: finished(api, filed["reference"]), timeout=30)
+        execution = wait_for(lambda: finished(api, filed["reference"]), timeout=60)
     finally:
         sesv2.create_email_identity(EmailIdentity=sender)
 
@@ -259,7 +259,7 @@ def test_failure_alerts_admins(api: LocalApi) -> None:
     sesv2.delete_email_identity(EmailIdentity=sender)
     try:
         filed = file_request(api)
-        wait_for(lambda: finished(api, filed["reference"]), timeout=30)
+        wait_for(lambda: finished(api, filed["reference"]), timeout=60)
     finally:
         sesv2.create_email_identity(EmailIdentity=sender)
 

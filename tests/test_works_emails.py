@@ -12,7 +12,7 @@ from icalendar import Calendar
 from jinja2 import UndefinedError, nodes
 from markupsafe import escape
 
-from connectmyhome import emails, i18n
+from connectmyhome import clock, emails, i18n
 from connectmyhome.notifications import display_phone, format_address
 from connectmyhome.works_emails import (
     activation_steps,
@@ -72,10 +72,10 @@ SMART_METER = {"fr": "compteur communicant", "nl": "slimme meter",
                "de": "intelligenter Zähler", "en": "smart meter"}
 METER_PLACE = {"fr": "local technique", "nl": "meterkast", "de": "Zählerschrank",
                "en": "meter cabinet"}
-PREPARATORY_WORKS = {"fr": "travaux préparatoires décrits dans l'annexe de l'offre",
-                     "nl": "voorbereidende werken die in de bijlage van de offerte staan",
-                     "de": "vorbereitenden Arbeiten aus der Anlage des Angebots",
-                     "en": "preparatory works listed in the offer's annex"}
+PREPARATORY_WORKS = {"fr": "travaux préparatoires à votre charge",
+                     "nl": "voorbereidende werken die u zelf uitvoert",
+                     "de": "vorbereitenden Arbeiten, die Ihnen obliegen",
+                     "en": "preparatory works that are yours to do"}
 CALENDAR_FILE = {"fr": "fichier calendrier", "nl": "kalenderbestand", "de": "Kalenderdatei",
                  "en": "calendar file"}
 SUPPLIER = {"fr": "fournisseur d'électricité", "nl": "elektriciteitsleverancier",
@@ -341,11 +341,21 @@ def test_closed_without_case_manager(email: str, language: str) -> None:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_expired_shows_validity(language: str) -> None:
+def test_expired_shows_validity(language: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clock, "today_in_brussels", lambda: date(2027, 3, 1))
+
     rendered = render_closed("expired", language)
 
     for _, body, _ in bodies(rendered):
         assert VALID_UNTIL[language] in body
+
+
+def test_expired_early_shows_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clock, "today_in_brussels", lambda: date(2027, 1, 5))
+
+    context = expired_context(REQUEST, CASE_MANAGER, TRACKING_URL, "fr")
+
+    assert context["valid_until"] == "5 janvier 2027"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -100,8 +100,11 @@ class Demo:
                 if entry["email"] == name]
 
     def tracking(self, tracking_url: str) -> dict[str, Any]:
-        path = "/requests/" + tracking_url.split("/requests/", 1)[1]
-        status, answer = self.call("GET", path)
+        """Read the tracking answer that the link's page shows, with the link's token."""
+        request_id = tracking_url.split("request=", 1)[1].split("#", 1)[0]
+        token = tracking_url.split("#token=", 1)[1]
+        status, answer = self.call("GET", f"/requests/{request_id}",
+                                   headers={"Authorization": f"Bearer {token}"})
         if status != 200:
             raise DemoError(f"tracking link returned HTTP {status}: {answer}")
         return answer
@@ -217,7 +220,8 @@ class Demo:
 def run_demo(root: Path, state_dir: Path, scenario: str) -> int:
     behaviours = {"swde": "decline"} if scenario == "handover" else {}
     # The functions log JSON at ERROR only, so that the timeline stays readable.
-    parameters = {"LogLevel": "ERROR"}
+    # The simulated crews report their works at once, weeks before the works day.
+    parameters = {"LogLevel": "ERROR", "AcceptWorksReportsBeforeWorksDay": "true"}
     if scenario == "expiry":
         parameters["DecisionTimeoutSeconds"] = str(EXPIRY_SECONDS)
     print(f"Starting a fresh local platform (scenario: {scenario})...", flush=True)

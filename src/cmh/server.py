@@ -7,13 +7,14 @@ events; `/_local/health` and `/_local/outbox` serve the local runtime itself.
 import base64
 import json
 import logging
+import mimetypes
 import re
 import time
 import uuid
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from connectmyhome import i18n
 
@@ -131,6 +132,9 @@ def make_handler(runtime: "LocalRuntime") -> type[BaseHTTPRequestHandler]:
                 return
 
             found = runtime.platform.find_route(self.command, split.path)
+            if found is None and self.command in ("GET", "HEAD") and self._serve_static(
+                    split.path):
+                return
             if found is None:
                 self._error(HTTPStatus.NOT_FOUND, "route_not_found")
                 return
@@ -148,6 +152,23 @@ def make_handler(runtime: "LocalRuntime") -> type[BaseHTTPRequestHandler]:
                 self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error")
                 return
             self._reply(answer)
+
+        def _serve_static(self, path: str) -> bool:
+            """Serve a file of the web/ folder, as the deployed site's bucket would."""
+            folder = (runtime.root / "web").resolve()
+            relative = unquote(path).lstrip("/") or "index.html"
+            target = (folder / relative).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.is_relative_to(folder) or not target.is_file():
+                return False
+            content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+            if content_type.startswith("text/") or content_type in ("application/javascript",
+                                                                    "application/json"):
+                content_type += "; charset=utf-8"
+            self._send(HTTPStatus.OK, {"Content-Type": content_type,
+                                       "Cache-Control": "no-cache"}, target.read_bytes())
+            return True
 
         def _authorize(self, event: dict[str, Any]) -> bool:
             """Check the JWT as API Gateway's authorizer does; reply 401 when it fails."""

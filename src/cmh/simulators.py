@@ -9,7 +9,7 @@ real secret, then answers through the platform's real inbound endpoint
 - decline: quote.declined, reason not_feasible;
 - needs_extension: a quote that needs a network extension;
 - slow: a quote after `delay_seconds`;
-- silent: no answer at all;
+- silent: no answer at all, to any event;
 - invalid_payload: a quote with a negative price, which the platform rejects (422);
 - failing: the endpoint answers 503, so deliveries fail.
 
@@ -159,7 +159,9 @@ class Simulators:
         if simulator.behaviour == "failing":
             return 503, {"error": "simulated outage"}
 
-        if event["type"] == "quote.requested" and simulator.behaviour != "silent":
+        if simulator.behaviour == "silent":
+            return 200, {"status": "received"}
+        if event["type"] == "quote.requested":
             delay = simulator.delay_seconds if simulator.behaviour == "slow" else 0.0
             threading.Timer(delay, self._answer_quote, args=(simulator, event)).start()
         elif event["type"] == "works_day.proposed" and simulator.works_day != "silent":

@@ -5,6 +5,7 @@ run in the order of the replies they lead to: payload (422), request (404), part
 waiting step (409). Signature and delivery-id checks happen before, in the handler.
 """
 
+import os
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -185,6 +186,10 @@ def apply(operator_id: str, delivery_id: str, event_type: str, data: BaseModel) 
         proposed = (request.get("works_planning") or {}).get("proposed_day")
         if proposed != data.day.isoformat():  # type: ignore[attr-defined]
             raise StepNotWaitingError(reason="other_day")
+    if step == "works" and not _early_reports_allowed():
+        works_day = request.get("works_day")
+        if works_day and clock.today_in_brussels().isoformat() < works_day:
+            raise StepNotWaitingError(reason="before_works_day")
     output = _step_output(operator_id, event_type, data)
     try:
         task_tokens.release(request_id, step, operator_id, delivery_id, output)
@@ -193,6 +198,11 @@ def apply(operator_id: str, delivery_id: str, event_type: str, data: BaseModel) 
 
     _record(request_id, operator_id, event_type, output)
     return Applied(request_id=request_id, event_type=event_type)
+
+
+def _early_reports_allowed() -> bool:
+    """Whether works reports may come before the works day (demonstrations only)."""
+    return os.environ.get("ACCEPT_WORKS_REPORTS_BEFORE_WORKS_DAY", "false") == "true"
 
 
 def _step_output(operator_id: str, event_type: str, data: BaseModel) -> dict[str, Any]:

@@ -25,7 +25,9 @@ class FiledRequest:
 
 
 def tracking_url(public_base_url: str, request_id: str, token: str) -> str:
-    return f"{public_base_url}/requests/{request_id}?token={token}"
+    """Return the link to the tracking page; the token rides in the fragment, which browsers
+    never send to a server, so it stays out of access logs and Referer headers."""
+    return f"{public_base_url}/suivi.html?request={request_id}#token={token}"
 
 
 def file_request(request: ConnectionRequest, public_base_url: str) -> FiledRequest:

@@ -29,6 +29,10 @@ def _timeline_entry(event: dict[str, Any], language: str) -> dict[str, Any]:
         entry["label"] = i18n.text("statuses", data["to"], language)
     if event["type"] == "email.sent":
         entry["email"] = data.get("email")
+        if data.get("email") and i18n.has_text("email_names", data["email"]):
+            name = i18n.text("email_names", data["email"], language)
+            separator = i18n.text("words", "label_separator", language)
+            entry["label"] = f"{entry['label']}{separator}{name}"
     if event["type"] == "works_day.planned":
         entry["day"] = data.get("day")
     if event["type"] in OPERATOR_EVENTS:

@@ -144,8 +144,7 @@ _CALENDAR_TEXTS: dict[str, dict[str, str]] = {
                        "Adresse : {address}\n"
                        "Toutes les équipes interviennent le {day}. Une personne majeure "
                        "doit être présente sur place toute la journée.\n"
-                       "Les travaux préparatoires décrits dans l'annexe de l'offre doivent "
-                       "être terminés.\n"
+                       "Les travaux préparatoires à votre charge doivent être terminés.\n"
                        "Votre gestionnaire de dossier : {name}, {phone}, {email}\n"
                        "Référence : {reference}",
     },
@@ -155,8 +154,7 @@ _CALENDAR_TEXTS: dict[str, dict[str, str]] = {
                        "Adres: {address}\n"
                        "Alle ploegen komen op {day}. Er moet de hele dag een meerderjarige "
                        "persoon ter plaatse zijn.\n"
-                       "De voorbereidende werken uit de bijlage van de offerte moeten klaar "
-                       "zijn.\n"
+                       "De voorbereidende werken die u zelf uitvoert, moeten klaar zijn.\n"
                        "Uw dossierbeheerder: {name}, {phone}, {email}\n"
                        "Referentie: {reference}",
     },
@@ -166,7 +164,7 @@ _CALENDAR_TEXTS: dict[str, dict[str, str]] = {
                        "Adresse: {address}\n"
                        "Alle Teams kommen am {day}. Eine volljährige Person muss den "
                        "ganzen Tag vor Ort sein.\n"
-                       "Die vorbereitenden Arbeiten aus der Anlage des Angebots müssen "
+                       "Die Ihnen obliegenden vorbereitenden Arbeiten müssen "
                        "abgeschlossen sein.\n"
                        "Ihr Sachbearbeiter: {name}, {phone}, {email}\n"
                        "Referenz: {reference}",
@@ -177,7 +175,7 @@ _CALENDAR_TEXTS: dict[str, dict[str, str]] = {
                        "Address: {address}\n"
                        "Every crew comes on {day}. An adult must be present on site all "
                        "day.\n"
-                       "The preparatory works listed in the offer's annex must be finished.\n"
+                       "The preparatory works that are yours to do must be finished.\n"
                        "Your case manager: {name}, {phone}, {email}\n"
                        "Reference: {reference}",
     },
@@ -243,15 +241,18 @@ def expired_context(request: dict[str, Any], case_manager: dict[str, Any] | None
                     tracking_url: str, language: str) -> dict[str, Any]:
     """Build the context of the email closing a request whose offer expired unanswered.
 
-    The offer's validity date is shown when the request stores its offer. Without a case
-    manager, the email shows no case manager contact.
+    The date shown is the day the wait for an answer ended: the offer's validity date, or
+    today when the deployment cut the wait shorter (DECISION_TIMEOUT_SECONDS). Without a
+    case manager, the email shows no case manager contact.
     """
     _check_language(language)
     valid_until = (request.get("offer") or {}).get("valid_until")
+    ended = None
+    if valid_until:
+        ended = min(date.fromisoformat(valid_until), clock.today_in_brussels())
     return {
         **request_values(request, language),
-        "valid_until": (i18n.long_date(date.fromisoformat(valid_until), language)
-                        if valid_until else None),
+        "valid_until": i18n.long_date(ended, language) if ended else None,
         "case_manager": _contact(case_manager) if case_manager else None,
         "tracking_url": tracking_url,
     }
