@@ -122,6 +122,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
     """
     runtime = LocalRuntime(root=ROOT, state_dir=tmp_path_factory.mktemp("state"), port=0,
                            operators_file=ROOT / "tests" / "data" / "operators.json",
+                           schedule_seconds=1.0,
                            parameters={"DeliveryRetryIntervalSeconds": "1",
                                        "AcceptWorksReportsBeforeWorksDay": "true"})
     runtime.start(background=True)

@@ -72,12 +72,12 @@ def test_function_policy_is_scoped(name: str) -> None:
         assert statement["Resource"] != "*", statement
 
 
-def test_only_intake_starts_executions() -> None:
+def test_only_intake_and_admin_start_executions() -> None:
     starters = [name for name in resources_of_type(TEMPLATE, "AWS::Serverless::Function")
                 if any("states:StartExecution" in str(statement["Action"])
                        for statement in policy_statements(name))]
 
-    assert starters == ["IntakeFunction"]
+    assert starters == ["IntakeFunction", "AdminFunction"]
 
 
 def test_every_task_retries_and_catches() -> None:

@@ -2,18 +2,28 @@
 
 API Gateway rejects a request without a valid token (401); this function rejects a valid
 token whose user is not in the "admins" group (403).
+
+GET  /admin/requests                       listing: ?status= &operator= &case_manager=
+                                           &overdue=true &limit= &cursor=
+GET  /admin/requests/{id}                  one request, operators, merged timeline
+POST /admin/requests/{id}/survey           record the site survey
+POST /admin/requests/{id}/cancel           cancel; the customer and operators are told
+POST /admin/requests/{id}/remind           {"operator_id"}: send the waiting step again
+POST /admin/requests/{id}/resend           {"email"}: send one of the request's emails again
+POST /admin/requests/{id}/restart          start a failed workflow again
 """
 
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from ulid import ULID
 
-from connectmyhome import survey
+from connectmyhome import admin, notifications, outbound, reminders, repository, survey, webhooks
 from connectmyhome.errors import RequestNotFoundError
 from connectmyhome.validation import field_errors_from
 from connectmyhome_http import replies, requests
@@ -45,25 +55,202 @@ def _groups(claims: dict[str, Any]) -> set[str]:
     return {str(group) for group in value}
 
 
-@app.post("/admin/requests/<request_id>/survey")
-@tracer.capture_method
-def handle_record_survey(request_id: str) -> Response:
-    event = app.current_event
-    language = requests.language(event)
-    claims = _claims()
-    if ADMINS_GROUP not in _groups(claims):
-        logger.warning("Admin route refused: not in the admins group", sub=claims.get("sub"))
-        return replies.error_response(HTTPStatus.FORBIDDEN, "forbidden", language)
+class CancelBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
+class RemindBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    operator_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{2,40}$")]
+
+
+class ResendBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Literal["acknowledgement", "offer", "handover", "appointment", "closing",
+                   "declined", "expired", "cancelled"]
+
+
+def _refuse_non_admin() -> Response | None:
+    claims = _claims()
+    if ADMINS_GROUP in _groups(claims):
+        return None
+    logger.warning("Admin route refused: not in the admins group", sub=claims.get("sub"))
+    return replies.error_response(HTTPStatus.FORBIDDEN, "forbidden",
+                                  requests.language(app.current_event))
+
+
+def _admin_name() -> str:
+    claims = _claims()
+    return str(claims.get("email") or claims.get("sub") or "unknown")
+
+
+def _resolve(request_id: str) -> str:
+    """Accept a human reference (CMH-2026-000123) wherever a request id is expected."""
+    if request_id.upper().startswith("CMH-"):
+        return repository.request_id_for_reference(request_id.upper()) or request_id
+    return request_id
+
+
+def _body(model: type[BaseModel]) -> BaseModel | Response:
+    language = requests.language(app.current_event)
     try:
-        outcome = SurveyOutcome.model_validate(requests.json_object(event))
+        return model.model_validate(requests.json_object(app.current_event))
     except requests.BodyError as error:
         return replies.error_response(error.status, error.code, language, **error.params)
     except ValidationError as error:
         return replies.error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request",
                                       language, errors=field_errors_from(error, 0))
 
-    recorded_by = str(claims.get("email") or claims.get("sub") or "unknown")
+
+@app.get("/admin/requests")
+@tracer.capture_method
+def handle_list_requests() -> Response:
+    refused = _refuse_non_admin()
+    if refused:
+        return refused
+    event = app.current_event
+    query = event.query_string_parameters or {}
+    language = requests.language(event)
+    try:
+        limit = int(query.get("limit", "25"))
+        page = admin.list_requests(language, status=query.get("status"),
+                                   operator_id=query.get("operator"),
+                                   case_manager_id=query.get("case_manager"),
+                                   overdue=query.get("overdue") in ("true", "1", "yes"),
+                                   limit=limit, cursor=query.get("cursor"))
+    except (ValueError, admin.InvalidCursorError):
+        return replies.error_response(HTTPStatus.BAD_REQUEST, "invalid_query", language)
+    return replies.json_response(HTTPStatus.OK, page)
+
+
+@app.get("/admin/requests/<request_id>")
+@tracer.capture_method
+def handle_show_request(request_id: str) -> Response:
+    request_id = _resolve(request_id)
+    refused = _refuse_non_admin()
+    if refused:
+        return refused
+    language = requests.language(app.current_event)
+    try:
+        return replies.json_response(HTTPStatus.OK, admin.show_request(request_id, language))
+    except RequestNotFoundError:
+        return replies.error_response(HTTPStatus.NOT_FOUND, "not_found", language)
+
+
+@app.post("/admin/requests/<request_id>/cancel")
+@tracer.capture_method
+def handle_cancel_request(request_id: str) -> Response:
+    request_id = _resolve(request_id)
+    refused = _refuse_non_admin()
+    if refused:
+        return refused
+    body = _body(CancelBody)
+    if isinstance(body, Response):
+        return body
+    language = requests.language(app.current_event)
+    try:
+        request = admin.cancel(request_id, body.reason, _admin_name())
+    except RequestNotFoundError:
+        return replies.error_response(HTTPStatus.NOT_FOUND, "not_found", language)
+    except admin.ActionNotAllowedError as error:
+        return replies.error_response(HTTPStatus.CONFLICT, "action_not_allowed", language,
+                                      reason=error.params.get("reason"))
+
+    undelivered = []
+    for operator_id in request["operator_ids"]:
+        try:
+            outbound.send(request_id, operator_id, "request.cancelled", "cancel",
+                          extra={"reason": "cancelled"})
+        except webhooks.DeliveryFailedError:
+            logger.exception("Cancellation not delivered", operator_id=operator_id)
+            undelivered.append(operator_id)
+    notifications.send(request_id, "cancelled", "AdminCancel")
+    logger.info("Request cancelled", request_id=request_id, undelivered=undelivered)
+    return replies.json_response(HTTPStatus.OK, {"status": "cancelled",
+                                                 "operators_not_reached": undelivered})
+
+
+@app.post("/admin/requests/<request_id>/remind")
+@tracer.capture_method
+def handle_remind_operator(request_id: str) -> Response:
+    request_id = _resolve(request_id)
+    refused = _refuse_non_admin()
+    if refused:
+        return refused
+    body = _body(RemindBody)
+    if isinstance(body, Response):
+        return body
+    language = requests.language(app.current_event)
+    try:
+        result = reminders.remind(request_id, body.operator_id, by=_admin_name())
+    except RequestNotFoundError:
+        return replies.error_response(HTTPStatus.NOT_FOUND, "not_found", language)
+    except admin.ActionNotAllowedError as error:
+        return replies.error_response(HTTPStatus.CONFLICT, "action_not_allowed", language,
+                                      reason=error.params.get("reason"))
+    except webhooks.DeliveryFailedError:
+        logger.exception("Reminder not delivered", operator_id=body.operator_id)
+        return replies.error_response(HTTPStatus.BAD_GATEWAY, "operator_unreachable", language)
+    return replies.json_response(HTTPStatus.OK, result)
+
+
+@app.post("/admin/requests/<request_id>/resend")
+@tracer.capture_method
+def handle_resend_email(request_id: str) -> Response:
+    request_id = _resolve(request_id)
+    refused = _refuse_non_admin()
+    if refused:
+        return refused
+    body = _body(ResendBody)
+    if isinstance(body, Response):
+        return body
+    language = requests.language(app.current_event)
+    try:
+        message_id = notifications.send(request_id, body.email, f"resend-{ULID()}")
+    except RequestNotFoundError:
+        return replies.error_response(HTTPStatus.NOT_FOUND, "not_found", language)
+    except (KeyError, ValueError):
+        logger.exception("Email cannot be sent at this stage", email=body.email)
+        return replies.error_response(HTTPStatus.CONFLICT, "action_not_allowed", language,
+                                      reason="email_not_available")
+    return replies.json_response(HTTPStatus.OK, {"message_id": message_id})
+
+
+@app.post("/admin/requests/<request_id>/restart")
+@tracer.capture_method
+def handle_restart_request(request_id: str) -> Response:
+    request_id = _resolve(request_id)
+    refused = _refuse_non_admin()
+    if refused:
+        return refused
+    language = requests.language(app.current_event)
+    try:
+        name = admin.restart(request_id, _admin_name())
+    except RequestNotFoundError:
+        return replies.error_response(HTTPStatus.NOT_FOUND, "not_found", language)
+    except admin.ActionNotAllowedError as error:
+        return replies.error_response(HTTPStatus.CONFLICT, "action_not_allowed", language,
+                                      reason=error.params.get("reason"))
+    return replies.json_response(HTTPStatus.ACCEPTED, {"execution": name})
+
+
+@app.post("/admin/requests/<request_id>/survey")
+@tracer.capture_method
+def handle_record_survey(request_id: str) -> Response:
+    request_id = _resolve(request_id)
+    refused = _refuse_non_admin()
+    if refused:
+        return refused
+    language = requests.language(app.current_event)
+    outcome = _body(SurveyOutcome)
+    if isinstance(outcome, Response):
+        return outcome
+
+    recorded_by = _admin_name()
     try:
         result = survey.record(request_id, outcome.joint_works_feasible, outcome.notes,
                                recorded_by)

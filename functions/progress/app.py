@@ -54,6 +54,9 @@ def _set_status(event: dict[str, Any]) -> dict[str, Any]:
 def _record_failure(event: dict[str, Any]) -> dict[str, Any]:
     request_id = event["request_id"]
     error = event.get("error") or {}
+    if error.get("Error") == "RequestCancelled":
+        logger.info("Workflow ended by the cancellation of its request")
+        return {"status": "cancelled"}
     logger.error("Request workflow failed", error=error.get("Error"),
                  execution_id=event.get("execution_id"))
 

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 DEFAULT_PORT = 3000
 
@@ -39,7 +40,8 @@ def serve(arguments: argparse.Namespace) -> int:
         port=arguments.port,
         public_host="localhost" if arguments.host in loopback else arguments.host,
         operators_file=Path(arguments.operators).resolve() if arguments.operators else None,
-        behaviours=_behaviours(arguments.simulate))
+        behaviours=_behaviours(arguments.simulate),
+        schedule_seconds=arguments.schedule_seconds)
     try:
         runtime.start()
     except OSError as error:
@@ -80,6 +82,64 @@ def admin_token(arguments: argparse.Namespace) -> int:
         return 1
     groups = [group for group in arguments.group if group]
     print(auth.issue(arguments.email, groups))
+    return 0
+
+
+def _admin_call(arguments: argparse.Namespace) -> tuple[str, str, dict[str, Any] | None]:
+    """Return the method, path and body of the admin API call for one CLI action."""
+    action = arguments.admin_command
+    if action == "list":
+        return "GET", "/admin/requests", None
+    path = f"/admin/requests/{arguments.request}"
+    bodies: dict[str, dict[str, Any] | None] = {
+        "show": None,
+        "cancel": {"reason": getattr(arguments, "reason", None)},
+        "remind": {"operator_id": getattr(arguments, "operator_id", None)},
+        "resend": {"email": getattr(arguments, "email", None)},
+        "restart": None,
+    }
+    if action == "show":
+        return "GET", path, None
+    return "POST", f"{path}/{action}", bodies[action]
+
+
+def admin_command(arguments: argparse.Namespace) -> int:
+    """Run one admin action against the local platform or a deployed stack."""
+    import json
+
+    from .admin_client import AdminClient, AdminClientError, format_list, format_show
+
+    try:
+        if arguments.stack:
+            client = AdminClient.deployed(arguments.stack, arguments.token, arguments.language)
+        else:
+            client = AdminClient.local(Path(arguments.state).resolve(), arguments.language)
+
+        action = arguments.admin_command
+        method, path, body = _admin_call(arguments)
+        query = None
+        if action == "list":
+            query = {"status": arguments.status, "operator": arguments.operator,
+                     "case_manager": arguments.case_manager,
+                     "overdue": "true" if arguments.overdue else "",
+                     "limit": str(arguments.limit), "cursor": arguments.cursor}
+        status, answer = client.call(method, path, body, query=query)
+    except AdminClientError as error:
+        print(f"cmh admin: {error}", file=sys.stderr)
+        return 1
+
+    if status >= 400:
+        print(f"cmh admin: HTTP {status}: {json.dumps(answer, ensure_ascii=False)}",
+              file=sys.stderr)
+        return 2
+    if arguments.json:
+        print(json.dumps(answer, ensure_ascii=False, indent=2))
+    elif action == "list":
+        print(format_list(answer))
+    elif action == "show":
+        print(format_show(answer))
+    else:
+        print(json.dumps(answer, ensure_ascii=False, indent=2))
     return 0
 
 
@@ -137,6 +197,56 @@ def demo(arguments: argparse.Namespace) -> int:
     return run_demo(root, Path(arguments.state).resolve(), arguments.scenario)
 
 
+def _add_admin_parsers(commands: Any) -> None:
+    admin_parser = commands.add_parser("admin", help="case managers' and admins' commands")
+    admin_commands = admin_parser.add_subparsers(dest="admin_command", required=True)
+    token_parser = admin_commands.add_parser(
+        "token", help="print a development admin token for the running local platform")
+    token_parser.add_argument("--email", default="case.manager@example.org",
+                              help="email claim of the token (default: case.manager@example.org)")
+    token_parser.add_argument("--group", action="append", default=None,
+                              help="Cognito group claim; repeat for several (default: admins; "
+                                   "--group '' for none)")
+    token_parser.add_argument("--state", default=".cmh",
+                              help="state folder of the running platform (default: .cmh)")
+    token_parser.set_defaults(run=admin_token)
+
+    def add_target(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--state", default=".cmh",
+                             help="state folder of the running local platform (default: .cmh)")
+        command.add_argument("--stack", help="name of a deployed stack (uses AWS credentials)")
+        command.add_argument("--token", help="Cognito ID token for a deployed stack "
+                                             "(default: $CMH_ADMIN_TOKEN)")
+        command.add_argument("--language", default="fr", choices=["fr", "nl", "de", "en"],
+                             help="language of labels and messages (default: fr)")
+        command.add_argument("--json", action="store_true", help="print the raw JSON answer")
+        command.set_defaults(run=admin_command)
+
+    list_parser = admin_commands.add_parser("list", help="list requests, open ones by default")
+    list_parser.add_argument("--status", help="only this status, e.g. quoting")
+    list_parser.add_argument("--operator", help="only requests of this operator, e.g. ores")
+    list_parser.add_argument("--case-manager", help="only this case manager's id")
+    list_parser.add_argument("--overdue", action="store_true",
+                             help="only open requests past their six-week deadline")
+    list_parser.add_argument("--limit", type=int, default=25, help="page size (default: 25)")
+    list_parser.add_argument("--cursor", help="cursor of the next page, from a previous list")
+    add_target(list_parser)
+    for name, text in (("show", "print a request with its timeline and execution history"),
+                       ("cancel", "cancel a request; its customer and operators are told"),
+                       ("remind", "send an operator its waiting event again"),
+                       ("resend", "send one of the request's emails again"),
+                       ("restart", "start a failed request's workflow again")):
+        command = admin_commands.add_parser(name, help=text)
+        command.add_argument("request", help="request id or reference (CMH-2026-000123)")
+        if name == "cancel":
+            command.add_argument("--reason", help="reason given to the customer")
+        if name == "remind":
+            command.add_argument("operator_id", help="operator to remind, e.g. ores")
+        if name == "resend":
+            command.add_argument("email", help="email to send again, e.g. offer")
+        add_target(command)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cmh", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -159,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
                               help="behaviour of an operator simulator: quote, decline, "
                                    "needs_extension, slow, silent, invalid_payload or failing "
                                    "(default: quote); repeat for several operators")
+    serve_parser.add_argument("--schedule-seconds", type=float, default=None,
+                              help="run scheduled functions (the watchdog) this often, in "
+                                   "seconds (default: the template's rate, 15 minutes)")
     serve_parser.add_argument("--root", default=".",
                               help="project folder holding template.yaml (default: search "
                                    "upwards from the current folder)")
@@ -167,18 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
                               help="level of the local runtime's own logs (default: WARNING)")
     serve_parser.set_defaults(run=serve)
 
-    admin_parser = commands.add_parser("admin", help="case managers' and admins' commands")
-    admin_commands = admin_parser.add_subparsers(dest="admin_command", required=True)
-    token_parser = admin_commands.add_parser(
-        "token", help="print a development admin token for the running local platform")
-    token_parser.add_argument("--email", default="case.manager@example.org",
-                              help="email claim of the token (default: case.manager@example.org)")
-    token_parser.add_argument("--group", action="append", default=None,
-                              help="Cognito group claim; repeat for several (default: admins; "
-                                   "--group '' for none)")
-    token_parser.add_argument("--state", default=".cmh",
-                              help="state folder of the running platform (default: .cmh)")
-    token_parser.set_defaults(run=admin_token)
+    _add_admin_parsers(commands)
 
     operator_parser = commands.add_parser(
         "operator", help="act as an operator against the running local platform")
@@ -216,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
-    if getattr(arguments, "group", "unset") is None:
+    if getattr(arguments, "admin_command", None) == "token" and arguments.group is None:
         arguments.group = ["admins"]
     logging.basicConfig(level=getattr(logging, getattr(arguments, "log_level", "WARNING")),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -14,6 +14,7 @@ import re
 import secrets
 import string
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -89,6 +90,7 @@ class Platform:
     routes: list[Route] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
     state_machine_arns: dict[str, str] = field(default_factory=dict)
+    schedules: dict[str, int] = field(default_factory=dict)
     _mock: Any = None
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -271,8 +273,15 @@ class Platform:
         os.environ.update(merged)
 
     def _load_functions(self) -> None:
+        # Powertools' event handler keeps the current event on a class attribute shared by
+        # every resolver of the process, so the functions behind HTTP routes take turns.
+        # NOTE: in AWS each function runs alone in its own process; only this emulation
+        # needs the shared lock.
+        http_lock = threading.Lock()
         for name in resources_of_type(self.template, "AWS::Serverless::Function"):
             properties = function_properties(self.template, name)
+            events = self.template["Resources"][name]["Properties"].get("Events", {})
+            serves_http = any(event.get("Type") == "HttpApi" for event in events.values())
             module_name, _, attribute = properties["Handler"].rpartition(".")
             source = self.root / properties["CodeUri"] / f"{module_name.replace('.', '/')}.py"
             module = _load_module(f"cmh_function_{name}", source)
@@ -281,6 +290,8 @@ class Platform:
                 arn=self.attributes[(name, "Arn")],
                 memory_mb=int(properties.get("MemorySize", 128)),
                 timeout_seconds=int(properties.get("Timeout", 3)))
+            if serves_http:
+                registration.lock = http_lock
             self.functions[name] = registration
             lambda_hook.register(registration)
 
@@ -288,6 +299,8 @@ class Platform:
         for name in resources_of_type(self.template, "AWS::Serverless::Function"):
             events = self.template["Resources"][name]["Properties"].get("Events", {})
             for event in events.values():
+                if event.get("Type") == "Schedule":
+                    self.schedules[name] = _rate_seconds(event["Properties"]["Schedule"])
                 if event.get("Type") != "HttpApi":
                     continue
                 properties = resolver.resolve(event.get("Properties", {}))
@@ -318,6 +331,15 @@ class Platform:
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         """Invoke a function in process, as API Gateway does; exceptions propagate."""
         return lambda_hook.run(self.functions[function], event)
+
+
+def _rate_seconds(expression: str) -> int:
+    """Read an EventBridge rate expression, e.g. "rate(15 minutes)", as seconds."""
+    found = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expression)
+    if found is None:
+        raise ValueError(f"template.yaml: unsupported schedule {expression!r}; use rate(...)")
+    unit = {"minute": 60, "hour": 3600, "day": 86400}[found.group(2).rstrip("s")]
+    return int(found.group(1)) * unit
 
 
 def _load_module(module_name: str, source: Path) -> ModuleType:

@@ -41,6 +41,8 @@ class LocalRuntime:
     operators_file: Path | None = None
     parameters: dict[str, str] = field(default_factory=dict)
     behaviours: dict[str, str] = field(default_factory=dict)
+    # Run scheduled functions this often instead of the template's rate, e.g. for tests.
+    schedule_seconds: float | None = None
 
     platform: Platform = field(init=False)
     outbox: Outbox = field(init=False)
@@ -49,6 +51,7 @@ class LocalRuntime:
     server: ThreadingHTTPServer = field(init=False)
     base_url: str = field(init=False)
     _thread: threading.Thread | None = field(init=False, default=None)
+    _stop_schedules: threading.Event = field(init=False, default_factory=threading.Event)
 
     def start(self, background: bool = False) -> "LocalRuntime":
         """Bind the port, build the platform from template.yaml, then serve."""
@@ -75,6 +78,7 @@ class LocalRuntime:
             self.simulators.configure(operator_id, behaviour)
         self.auth = self._create_auth()
 
+        self._start_schedules()
         self.outbox = Outbox(self.state_dir / "outbox")
         self.outbox.clear_folder()
         self.outbox.start()
@@ -87,7 +91,24 @@ class LocalRuntime:
     def serve_forever(self) -> None:
         self.server.serve_forever(poll_interval=0.2)
 
+    def _start_schedules(self) -> None:
+        """Invoke each scheduled function at its rate, as EventBridge would."""
+        for function, rate in self.platform.schedules.items():
+            interval = self.schedule_seconds or rate
+
+            def run(function: str = function, interval: float = interval) -> None:
+                while not self._stop_schedules.wait(interval):
+                    event = {"source": "aws.events", "detail-type": "Scheduled Event",
+                             "detail": {}, "resources": [f"local-schedule-{function}"]}
+                    try:
+                        self.platform.invoke(function, event)
+                    except Exception:
+                        logger.exception("Scheduled function %s failed", function)
+
+            threading.Thread(target=run, name=f"schedule-{function}", daemon=True).start()
+
     def stop(self) -> None:
+        self._stop_schedules.set()
         if self._thread is not None:
             self.server.shutdown()
         self.server.server_close()

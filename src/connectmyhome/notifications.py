@@ -16,7 +16,10 @@ from .errors import RequestNotFoundError
 from .intake import tracking_url
 
 EMAIL_NAMES = ("acknowledgement", "offer", "handover", "appointment", "closing", "declined",
-               "expired")
+               "expired", "cancelled", "escalation")
+# Emails to the case manager rather than the applicant, in the case managers' language.
+CASE_MANAGER_EMAILS = ("escalation",)
+CASE_MANAGER_LANGUAGE = "fr"
 
 
 @cache
@@ -133,12 +136,39 @@ def email_context(email_name: str, request: dict[str, Any], language: str) -> di
         return works_emails.closing_context(request, _works_reports(request),
                                             request["case_manager"],
                                             customer_tracking_url(request), language)
+    if email_name == "escalation":
+        return escalation_context(request, language)
+    if email_name == "cancelled":
+        reason = (request.get("cancellation") or {}).get("reason")
+        return {**works_emails.declined_context(request, request.get("case_manager"),
+                                                customer_tracking_url(request), language),
+                "reason": reason}
     if email_name in ("declined", "expired"):
         builder = (works_emails.declined_context if email_name == "declined"
                    else works_emails.expired_context)
         return builder(request, request.get("case_manager"), customer_tracking_url(request),
                        language)
     raise ValueError(f"unknown email {email_name!r}")
+
+
+def escalation_context(request: dict[str, Any], language: str) -> dict[str, Any]:
+    """Tell the case manager which request is at risk, why, and who is late."""
+    details = request.get("escalation") or {}
+    party = details.get("party")
+    party_name = None
+    if party and party != "case_manager":
+        party_name = operators.get(party).name
+    return {
+        **request_values(request, language),
+        "case_manager_name": request["case_manager"]["name"],
+        "reason": details.get("reason", "deadline_at_risk"),
+        "step": details.get("step"),
+        "party_name": party_name,
+        "step_deadline": details.get("deadline"),
+        "promise_deadline": date.fromisoformat(request["deadline"]),
+        "status_label": i18n.text("statuses", request["status"], language),
+        "tracking_url": customer_tracking_url(request),
+    }
 
 
 def _utilities(request: dict[str, Any]) -> list[str]:
@@ -182,7 +212,8 @@ def attachments_for(email_name: str, request: dict[str, Any],
                               params={"method": "PUBLISH"})]
 
 
-def send(request_id: str, email_name: str, step: str) -> str:
+def send(request_id: str, email_name: str, step: str,
+         extra: dict[str, Any] | None = None) -> str:
     """Render and send one email of the request in the applicant's language.
 
     Returns the SES message id. Callers make the call idempotent on (request, email, step).
@@ -192,17 +223,25 @@ def send(request_id: str, email_name: str, step: str) -> str:
         raise RequestNotFoundError(request_id=request_id)
 
     language = request.get("language", i18n.DEFAULT_LANGUAGE)
+    if email_name in CASE_MANAGER_EMAILS:
+        language = CASE_MANAGER_LANGUAGE
+        request = {**request, "escalation": extra or {}}
     if email_name == "appointment":
         request = {**request, "connections_utilities": _utilities(request)}
     context = email_context(email_name, request, language)
     rendered = emails.render(email_name, language, context)
 
     applicant = request["applicant"]
+    recipient_name = f"{applicant['first_name']} {applicant['last_name']}"
+    recipient_email = applicant["email"]
+    if email_name in CASE_MANAGER_EMAILS:
+        recipient_name = request["case_manager"]["name"]
+        recipient_email = request["case_manager"]["email"]
     message = emails.build_message(
         rendered,
         sender=settings().sender_email,
-        recipient_name=f"{applicant['first_name']} {applicant['last_name']}",
-        recipient_email=applicant["email"],
+        recipient_name=recipient_name,
+        recipient_email=recipient_email,
         language=language,
         request_id=request_id,
         email_name=email_name,
@@ -211,7 +250,7 @@ def send(request_id: str, email_name: str, step: str) -> str:
     )
     answer = _ses().send_email(
         FromEmailAddress=emails.ascii_address(settings().sender_email),
-        Destination={"ToAddresses": [emails.ascii_address(applicant["email"])]},
+        Destination={"ToAddresses": [emails.ascii_address(recipient_email)]},
         Content={"Raw": {"Data": message.as_bytes()}},
         EmailTags=[{"Name": "email", "Value": email_name}],
     )

@@ -11,9 +11,13 @@ EVENT_TYPES = ("quote.requested", "works_day.proposed", "works_day.confirmed",
 
 
 def webhook_id(request_id: str, event_type: str, operator_id: str,
-               round_number: int | None = None) -> str:
-    """Return the delivery id of one event of one step: the same on every retry."""
+               round_number: int | None = None, reminder: int | None = None) -> str:
+    """Return the delivery id of one event of one step: the same on every retry of it.
+
+    A reminder is a new message, so it has an id of its own.
+    """
     suffix = f"_r{round_number}" if round_number is not None else ""
+    suffix += f"_reminder{reminder}" if reminder is not None else ""
     return f"msg_{request_id}_{event_type.replace('.', '_')}_{operator_id}{suffix}"
 
 
@@ -27,8 +31,10 @@ def event_data(event_type: str, request: dict[str, Any], operator_id: str,
     if event_type == "quote.requested":
         return quote_round.quote_requested_data(request, operator_id, reply_by)
     if event_type == "works_day.proposed":
+        planning = request.get("works_planning") or {}
         return {"request_id": request["request_id"], "reference": request["reference"],
-                "day": extra["day"], "round": extra["round"], "reply_by": reply_by,
+                "day": extra.get("day", planning.get("proposed_day")),
+                "round": extra.get("round", planning.get("round")), "reply_by": reply_by,
                 "site": _site(request), "case_manager": request.get("case_manager")}
     if event_type == "works_day.confirmed":
         return {"request_id": request["request_id"], "reference": request["reference"],
@@ -63,9 +69,12 @@ def send(request_id: str, operator_id: str, event_type: str, step: str,
         task_tokens.store(request_id, step, operator_id, task_token, deadline)
 
     extra = extra or {}
-    message_id = webhook_id(request_id, event_type, operator_id, extra.get("round"))
-    body = webhooks.encode_event(event_type, event_data(event_type, request, operator_id,
-                                                        deadline, extra))
+    message_id = webhook_id(request_id, event_type, operator_id, extra.get("round"),
+                            extra.get("reminder"))
+    data = event_data(event_type, request, operator_id, deadline, extra)
+    if extra.get("reminder") is not None:
+        data["reminder"] = extra["reminder"]
+    body = webhooks.encode_event(event_type, data)
     headers = webhooks.signature_headers(webhooks.operator_secrets(operator_id), message_id,
                                          body)
     status = webhooks.deliver(operator.webhook_url, body, headers)

@@ -26,6 +26,9 @@ from . import clock
 from .config import settings
 
 REQUEST_SK = "REQUEST"
+# Statuses that close a request; a closed request leaves the index of open requests. A
+# failed request stays there: it waits for an admin.
+FINAL_STATUSES = ("completed", "handed_over", "declined", "expired", "cancelled", "rejected")
 EVENT_PREFIX = "EVENT#"
 MAX_REFERENCE_NUMBER = 999_999
 
@@ -121,6 +124,11 @@ def event_item(request_id: str, event_type: str, at: datetime, actor: str,
 
 def status_index_keys(status: str, created_at: str, request_id: str) -> dict[str, str]:
     return {"GSI1PK": f"STATUS#{status}", "GSI1SK": f"{created_at}#{request_id}"}
+
+
+def due_index_keys(deadline: str, request_id: str) -> dict[str, str]:
+    """Put an open request on index ByDueDate, by its six-week deadline."""
+    return {"GSI4PK": "OPEN", "GSI4SK": f"{deadline}#{request_id}"}
 
 
 @dataclass(frozen=True)
@@ -226,7 +234,8 @@ def change_status(request_id: str, status: str, allowed_from: Iterable[str], act
     update = {
         "TableName": settings().table_name,
         "Key": _typed(request_key(request_id)),
-        "UpdateExpression": "SET #status = :status, updated_at = :updated, GSI1PK = :gsi1pk",
+        "UpdateExpression": "SET #status = :status, updated_at = :updated, GSI1PK = :gsi1pk"
+                            + (" REMOVE GSI4PK, GSI4SK" if status in FINAL_STATUSES else ""),
         "ConditionExpression": f"#status IN ({', '.join(placeholders)})",
         "ExpressionAttributeNames": {"#status": "status"},
         "ExpressionAttributeValues": _typed(values),
@@ -292,3 +301,7 @@ def _set_attributes(key: dict[str, str], values: dict[str, Any]) -> None:
                          ConditionExpression="attribute_exists(PK)",
                          ExpressionAttributeNames=names,
                          ExpressionAttributeValues=placeholders)
+
+
+def load_task_tokens(request_id: str) -> list[dict[str, Any]]:
+    return _query_prefix(request_id, "TASK#")

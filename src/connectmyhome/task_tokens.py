@@ -19,6 +19,11 @@ from botocore.exceptions import ClientError
 from . import clock, repository
 from .config import settings
 
+# Steps whose waiting party is reminded, then escalated to the case manager, by the watchdog:
+# a reminder when half the wait has passed, an escalation at four fifths.
+REMINDED_STEPS = ("site_survey", "quote", "works_day")
+REMIND_AT_SHARE = 0.5
+ESCALATE_AT_SHARE = 0.8
 # How long a released or expired token item stays before DynamoDB's TTL removes it.
 RETENTION_AFTER_DEADLINE = timedelta(days=30)
 DELIVERY_RETENTION = timedelta(days=30)
@@ -61,7 +66,14 @@ def store(request_id: str, step: str, party: str, token: str,
     """Keep the token of a step that now waits; a retried step replaces its older token."""
     now = clock.now()
     expires = (deadline or now + timedelta(days=90)) + RETENTION_AFTER_DEADLINE
+    reminder_keys = {}
+    if deadline is not None and step in REMINDED_STEPS:
+        remind_at = now + (deadline - now) * REMIND_AT_SHARE
+        reminder_keys = {"GSI4PK": "REMIND",
+                         "GSI4SK": f"{clock.isoformat(remind_at)}#{request_id}#{step}#{party}",
+                         "follow_up": "remind"}
     item = {
+        **reminder_keys,
         **_key(request_id, step, party),
         "request_id": request_id,
         "step": step,
