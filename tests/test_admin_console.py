@@ -205,3 +205,22 @@ def test_silent_operator_reminded_then_escalated(api: LocalApi) -> None:
     assert "operator.reminded" in timeline_types
     assert "deadline.escalated" in timeline_types
     assert view["request"]["escalated"] is True
+
+
+def test_cli_shows_demo_request(api: LocalApi, tmp_path: Path) -> None:
+    """`cmh demo` runs on the running platform, then `cmh admin` lists and shows its request."""
+    cmh = Path(sys.executable).parent / "cmh"
+    demo = subprocess.run([str(cmh), "demo", "--platform-state", str(api.runtime.state_dir),
+                           "--state", str(tmp_path)], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-2000:]
+    assert "Using the local platform running on" in demo.stdout
+    reference = demo.stdout.split("Request filed: ", 1)[1].split(" ", 1)[0]
+
+    listing = run_cli(api, "list", "--limit", "100")
+    shown = run_cli(api, "show", reference)
+
+    line = next(line for line in listing.stdout.splitlines() if line.startswith(reference))
+    assert "completed" in line
+    assert "2027-" in line or "2026-" in line
+    assert "SendClosing" in shown.stdout

@@ -121,6 +121,7 @@ def handle_list_requests() -> Response:
                                    operator_id=query.get("operator"),
                                    case_manager_id=query.get("case_manager"),
                                    overdue=query.get("overdue") in ("true", "1", "yes"),
+                                   open_only=query.get("open") in ("true", "1", "yes"),
                                    limit=limit, cursor=query.get("cursor"))
     except (ValueError, admin.InvalidCursorError):
         return replies.error_response(HTTPStatus.BAD_REQUEST, "invalid_query", language)

@@ -41,7 +41,10 @@ def serve(arguments: argparse.Namespace) -> int:
         public_host="localhost" if arguments.host in loopback else arguments.host,
         operators_file=Path(arguments.operators).resolve() if arguments.operators else None,
         behaviours=_behaviours(arguments.simulate),
-        schedule_seconds=arguments.schedule_seconds)
+        schedule_seconds=arguments.schedule_seconds,
+        # The simulated crews report their works at once, weeks before the works day.
+        parameters={"AcceptWorksReportsBeforeWorksDay":
+                    "false" if arguments.works_reports_from_works_day else "true"})
     try:
         runtime.start()
     except OSError as error:
@@ -122,6 +125,7 @@ def admin_command(arguments: argparse.Namespace) -> int:
             query = {"status": arguments.status, "operator": arguments.operator,
                      "case_manager": arguments.case_manager,
                      "overdue": "true" if arguments.overdue else "",
+                     "open": "true" if arguments.open else "",
                      "limit": str(arguments.limit), "cursor": arguments.cursor}
         status, answer = client.call(method, path, body, query=query)
     except AdminClientError as error:
@@ -194,7 +198,8 @@ def demo(arguments: argparse.Namespace) -> int:
     from .demo import run_demo
 
     root = find_project_root(Path(arguments.root).resolve())
-    return run_demo(root, Path(arguments.state).resolve(), arguments.scenario)
+    return run_demo(root, Path(arguments.state).resolve(), arguments.scenario,
+                    Path(arguments.platform_state).resolve())
 
 
 def _add_admin_parsers(commands: Any) -> None:
@@ -222,7 +227,9 @@ def _add_admin_parsers(commands: Any) -> None:
         command.add_argument("--json", action="store_true", help="print the raw JSON answer")
         command.set_defaults(run=admin_command)
 
-    list_parser = admin_commands.add_parser("list", help="list requests, open ones by default")
+    list_parser = admin_commands.add_parser("list", help="list requests, newest first")
+    list_parser.add_argument("--open", action="store_true",
+                             help="only open requests, earliest deadline first")
     list_parser.add_argument("--status", help="only this status, e.g. quoting")
     list_parser.add_argument("--operator", help="only requests of this operator, e.g. ores")
     list_parser.add_argument("--case-manager", help="only this case manager's id")
@@ -269,6 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
                               help="behaviour of an operator simulator: quote, decline, "
                                    "needs_extension, slow, silent, invalid_payload or failing "
                                    "(default: quote); repeat for several operators")
+    serve_parser.add_argument("--works-reports-from-works-day", action="store_true",
+                              help="refuse works reports before the works day, as deployed "
+                                   "(default: accept them, since the simulators report at "
+                                   "once)")
     serve_parser.add_argument("--schedule-seconds", type=float, default=None,
                               help="run scheduled functions (the watchdog) this often, in "
                                    "seconds (default: the template's rate, 15 minutes)")
@@ -309,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo_parser.add_argument("--state", default=".cmh/demo",
                              help="folder of the demo platforms, one subfolder per scenario "
                                   "(default: .cmh/demo)")
+    demo_parser.add_argument("--platform-state", default=".cmh",
+                             help="state folder of a platform started with `make run`; the "
+                                  "demo runs there when it answers, so that `cmh admin` sees "
+                                  "the request afterwards (default: .cmh)")
     demo_parser.add_argument("--root", default=".",
                              help="project folder holding template.yaml (default: search "
                                   "upwards from the current folder)")

@@ -66,9 +66,11 @@ def demo_request(today: date) -> dict[str, Any]:
 
 
 class Demo:
-    def __init__(self, runtime: LocalRuntime) -> None:
-        self.runtime = runtime
-        self.base_url = f"http://127.0.0.1:{runtime.port}"
+    """One scenario, driven only through the platform's HTTP endpoints."""
+
+    def __init__(self, base_url: str, admin_token: str) -> None:
+        self.base_url = base_url
+        self.admin_token = admin_token
         self.started = time.monotonic()
 
     def say(self, text: str) -> None:
@@ -96,8 +98,19 @@ class Demo:
         raise DemoError(f"timed out after {WAIT_SECONDS} s waiting for {description}")
 
     def emails(self, request_id: str, name: str) -> list[dict[str, Any]]:
-        return [entry for entry in self.runtime.outbox.listing(request_id)
-                if entry["email"] == name]
+        return [entry for entry in self.outbox(request_id) if entry["email"] == name]
+
+    def outbox(self, request_id: str) -> list[dict[str, Any]]:
+        status, answer = self.call("GET", f"/_local/outbox?request_id={request_id}")
+        if status != 200:
+            raise DemoError(f"the outbox returned HTTP {status}: {answer}")
+        return answer["emails"]
+
+    def configure(self, operator_id: str, **settings: Any) -> None:
+        status, answer = self.call("PUT", f"/_local/simulators/{operator_id}", settings)
+        if status != 200:
+            raise DemoError(f"configuring the {operator_id} simulator returned HTTP "
+                            f"{status}: {answer}")
 
     def tracking(self, tracking_url: str) -> dict[str, Any]:
         """Read the tracking answer that the link's page shows, with the link's token."""
@@ -173,7 +186,7 @@ class Demo:
         return self.wait(f"the {name} email", lambda: self.emails(request_id, name))[0]
 
     def record_survey(self, request_id: str) -> None:
-        token = self.runtime.admin_token()
+        token = self.admin_token
         status, answer = self.call("POST", f"/admin/requests/{request_id}/survey",
                                    {"joint_works_feasible": True,
                                     "notes": "Visite faite, tranchée commune possible."},
@@ -183,8 +196,9 @@ class Demo:
         self.say("Site survey recorded by the case manager, HTTP 202; quotes requested")
 
     def print_replies(self, request_id: str) -> None:
-        for operator_id, simulator in sorted(self.runtime.simulators.simulators.items()):
-            for reply in simulator.replies:
+        _, simulators = self.call("GET", "/_local/simulators")
+        for operator_id, simulator in sorted(simulators.items()):
+            for reply in simulator["replies"]:
                 if reply["request_id"] == request_id and reply["type"].startswith("quote."):
                     self.say(f"  {operator_id:9} answered {reply['type']}: HTTP {reply['status']}")
 
@@ -213,27 +227,74 @@ class Demo:
         for entry in view["timeline"]:
             print(f"  {entry['at']}  {entry['label']}")
         print("\nEmails:")
-        for entry in self.runtime.outbox.listing(view["request_id"]):
+        for entry in self.outbox(view["request_id"]):
             print(f"  {entry['email']:16} {entry['path']}")
 
 
-def run_demo(root: Path, state_dir: Path, scenario: str) -> int:
-    behaviours = {"swde": "decline"} if scenario == "handover" else {}
-    # The functions log JSON at ERROR only, so that the timeline stays readable.
-    # The simulated crews report their works at once, weeks before the works day.
+def running_platform(state_dir: Path) -> tuple[str, str] | None:
+    """Return the base URL and an admin token of a local platform started with `make run`."""
+    from .auth import DevelopmentAuth
+
+    try:
+        state = json.loads((state_dir / "local.json").read_text(encoding="utf-8"))
+        auth = DevelopmentAuth.load(state_dir / "dev-auth.json")
+        with urllib.request.urlopen(state["base_url"] + "/_local/health", timeout=2) as answer:
+            if answer.status != 200:
+                return None
+    except (OSError, ValueError, KeyError):
+        return None
+    return state["base_url"], auth.issue("demo.admin@example.org", ["admins"])
+
+
+def run_demo(root: Path, state_dir: Path, scenario: str, platform_state: Path) -> int:
+    """Run a scenario on the platform of `make run` if one answers, else on a fresh one.
+
+    The expiry scenario always takes a fresh platform, whose wait for a decision is cut to
+    seconds.
+    """
+    running = running_platform(platform_state) if scenario != "expiry" else None
+    if running is not None:
+        base_url, token = running
+        print(f"Using the local platform running on {base_url} (scenario: {scenario})",
+              flush=True)
+        demo = Demo(base_url, token)
+        try:
+            _configure_scenario(demo, scenario)
+            return demo.run(scenario)
+        except DemoError as error:
+            print(f"cmh demo failed: {error}", file=sys.stderr)
+            return 1
+        finally:
+            _configure_scenario(demo, "reset")
+
+    # The functions log JSON at ERROR only, so that the timeline stays readable. The
+    # simulated crews report their works at once, weeks before the works day.
     parameters = {"LogLevel": "ERROR", "AcceptWorksReportsBeforeWorksDay": "true"}
     if scenario == "expiry":
         parameters["DecisionTimeoutSeconds"] = str(EXPIRY_SECONDS)
     print(f"Starting a fresh local platform (scenario: {scenario})...", flush=True)
     runtime = LocalRuntime(root=root, state_dir=state_dir / scenario, port=0,
-                           behaviours=behaviours, parameters=parameters)
+                           parameters=parameters)
     runtime.start(background=True)
-    if scenario == "rejected_day":
-        runtime.simulators.configure("ores", works_day="reject_once")
     try:
-        return Demo(runtime).run(scenario)
+        demo = Demo(f"http://127.0.0.1:{runtime.port}", runtime.admin_token())
+        _configure_scenario(demo, scenario)
+        return demo.run(scenario)
     except DemoError as error:
         print(f"cmh demo failed: {error}", file=sys.stderr)
         return 1
     finally:
         runtime.stop()
+
+
+def _configure_scenario(demo: Demo, scenario: str) -> None:
+    """Set the simulators for a scenario; "reset" puts back every default."""
+    if scenario == "handover":
+        demo.configure("swde", behaviour="decline")
+    elif scenario == "rejected_day":
+        demo.configure("ores", works_day="reject_once")
+    elif scenario == "reset":
+        _, simulators = demo.call("GET", "/_local/simulators")
+        for operator_id in simulators:
+            demo.configure(operator_id, behaviour="quote", delay_seconds=0, works_day="accept",
+                           works="complete")

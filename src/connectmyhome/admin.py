@@ -1,7 +1,8 @@
 """What case managers and admins see and do: listings, one request in full, actions.
 
-Listings read one index each (no Scan): ByCaseManager, ByOperator, ByStatus, or ByDueDate
-for open and overdue requests; the other filters apply to the items that index returns.
+Listings read one index each (no Scan): ByCaseManager, ByOperator, ByStatus, ByDueDate for
+open and overdue requests, or ByCreation for all; the other filters apply to the items that
+index returns.
 """
 
 import base64
@@ -73,10 +74,10 @@ def summary(request: dict[str, Any], language: str, today: str) -> dict[str, Any
 
 def list_requests(language: str, status: str | None = None, operator_id: str | None = None,
                   case_manager_id: str | None = None, overdue: bool = False, limit: int = 25,
-                  cursor: str | None = None) -> dict[str, Any]:
+                  cursor: str | None = None, open_only: bool = False) -> dict[str, Any]:
     """Return one page of requests, newest first (open and overdue: earliest deadline first)."""
     today = clock.today_in_brussels().isoformat()
-    arguments = _listing_query(today, status, operator_id, case_manager_id, overdue)
+    arguments = _listing_query(today, status, operator_id, case_manager_id, overdue, open_only)
     arguments["Limit"] = max(1, min(limit, MAX_PAGE))
 
     start = _decode_cursor(cursor)
@@ -98,7 +99,8 @@ def list_requests(language: str, status: str | None = None, operator_id: str | N
 
 
 def _listing_query(today: str, status: str | None, operator_id: str | None,
-                   case_manager_id: str | None, overdue: bool) -> dict[str, Any]:
+                   case_manager_id: str | None, overdue: bool,
+                   open_only: bool = False) -> dict[str, Any]:
     """Choose the index of a listing, and the filters for what that index does not key."""
     filters = []
     if status and (case_manager_id or operator_id):
@@ -116,12 +118,15 @@ def _listing_query(today: str, status: str | None, operator_id: str | None,
     elif status:
         arguments = {"IndexName": "ByStatus", "ScanIndexForward": False,
                      "KeyConditionExpression": Key("GSI1PK").eq(f"STATUS#{status}")}
-    else:
+    elif overdue or open_only:
         condition = Key("GSI4PK").eq("OPEN")
         if overdue:
             condition = condition & Key("GSI4SK").lt(today)
         arguments = {"IndexName": "ByDueDate", "ScanIndexForward": True,
                      "KeyConditionExpression": condition}
+    else:
+        arguments = {"IndexName": "ByCreation", "ScanIndexForward": False,
+                     "KeyConditionExpression": Key("GSI5PK").eq("REQUEST")}
 
     if overdue and arguments["IndexName"] != "ByDueDate":
         filters.append(Attr("deadline").lt(today) & Attr("GSI4PK").exists())

@@ -84,6 +84,7 @@ def _new_request_items(request: ConnectionRequest, request_id: str, reference: s
         **repository.request_key(request_id),
         **repository.status_index_keys(INITIAL_STATUS, created_at, request_id),
         **repository.due_index_keys(deadline, request_id),
+        **repository.creation_index_keys(created_at, request_id),
         "request_id": request_id,
         "reference": reference,
         "status": INITIAL_STATUS,

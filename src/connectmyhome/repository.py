@@ -126,6 +126,11 @@ def status_index_keys(status: str, created_at: str, request_id: str) -> dict[str
     return {"GSI1PK": f"STATUS#{status}", "GSI1SK": f"{created_at}#{request_id}"}
 
 
+def creation_index_keys(created_at: str, request_id: str) -> dict[str, str]:
+    """Put a request on index ByCreation, which lists every request newest first."""
+    return {"GSI5PK": "REQUEST", "GSI5SK": f"{created_at}#{request_id}"}
+
+
 def due_index_keys(deadline: str, request_id: str) -> dict[str, str]:
     """Put an open request on index ByDueDate, by its six-week deadline."""
     return {"GSI4PK": "OPEN", "GSI4SK": f"{deadline}#{request_id}"}
