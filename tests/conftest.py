@@ -101,7 +101,8 @@ def file_request(api: "LocalApi", body: dict[str, Any] | None = None) -> dict[st
     return reply.json()
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
+def wait_for(condition: Callable[[], Any], timeout: float = 30.0,
+             interval: float = 0.05) -> Any:
     """Poll `condition` until it returns a true value; fail the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:

@@ -215,7 +215,7 @@ def handle_resend_email(request_id: str) -> Response:
     except RequestNotFoundError:
         return replies.error_response(HTTPStatus.NOT_FOUND, "not_found", language)
     except (KeyError, ValueError):
-        logger.exception("Email cannot be sent at this stage", email=body.email)
+        logger.info("Email cannot be sent at this stage", email=body.email)
         return replies.error_response(HTTPStatus.CONFLICT, "action_not_allowed", language,
                                       reason="email_not_available")
     return replies.json_response(HTTPStatus.OK, {"message_id": message_id})

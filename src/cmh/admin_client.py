@@ -91,8 +91,9 @@ def format_show(view: dict[str, Any]) -> str:
              "  operators: " + ", ".join(f"{item['operator_id']} ({item['state']})"
                                          for item in view["operators"])]
     for execution in view["executions"]:
-        lines.append(f"  execution {execution['name']}: {execution['status']} since "
-                     f"{execution['started_at']}")
+        ended = (f", ended {execution['stopped_at']}" if execution.get("stopped_at") else "")
+        lines.append(f"  execution {execution['name']}: {execution['status']} (started "
+                     f"{execution['started_at']}{ended})")
     for waiting in view["waiting_on"]:
         lines.append(f"  waiting on {waiting['party']} for {waiting['step']} since "
                      f"{waiting['since']} (deadline {waiting['deadline']})")

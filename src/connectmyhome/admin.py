@@ -213,10 +213,13 @@ def show_request(request_id: str, language: str) -> dict[str, Any]:
                 open_states.pop(details["name"], None)
     timeline.sort(key=lambda entry: entry["at"])
 
+    # A token outlives its step when the execution ends without an answer (a time-out, a
+    # hand-over), so only a running execution waits on anyone.
+    running = any(execution["status"] == "RUNNING" for execution in executions)
     waiting = [{"step": item["step"], "party": item["party"], "since": item["created_at"],
                 "deadline": item.get("deadline")}
                for item in repository.load_task_tokens(request_id)
-               if item["state"] == "waiting"]
+               if item["state"] == "waiting" and running]
     today = clock.today_in_brussels().isoformat()
     return {
         "request": {**summary(request, language, today),

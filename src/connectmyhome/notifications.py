@@ -1,6 +1,6 @@
 """Sending the emails of a request through SESv2, each recorded in the request's timeline."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -162,13 +162,21 @@ def escalation_context(request: dict[str, Any], language: str) -> dict[str, Any]
         **request_values(request, language),
         "case_manager_name": request["case_manager"]["name"],
         "reason": details.get("reason", "deadline_at_risk"),
-        "step": details.get("step"),
+        "step": i18n.text("steps", details["step"], language) if details.get("step") else None,
         "party_name": party_name,
-        "step_deadline": details.get("deadline"),
+        "step_deadline": _long_date_of(details.get("deadline"), language),
         "promise_deadline": date.fromisoformat(request["deadline"]),
         "status_label": i18n.text("statuses", request["status"], language),
         "tracking_url": customer_tracking_url(request),
     }
+
+
+def _long_date_of(timestamp: str | None, language: str) -> str | None:
+    """Format an ISO timestamp as the Brussels date it falls on, e.g. "18 décembre 2026"."""
+    if not timestamp:
+        return None
+    instant = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    return i18n.long_date(instant.astimezone(clock.BRUSSELS).date(), language)
 
 
 def _utilities(request: dict[str, Any]) -> list[str]:
