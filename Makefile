@@ -1,6 +1,6 @@
 # The front door of the project. Every target does its own set-up first.
 #   make run    the whole platform locally on http://localhost:3000 (no Docker, no AWS)
-#   make test   the test suite
+#   make test   the test suite, browser tests included (installs Chromium and axe-core if missing)
 #   make demo   one request through a fresh local platform, to its offer email
 #   make build  sam build of template.yaml
 SHELL := /bin/bash
@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed
 # `sam build` needs the Lambda runtime's Python (3.13) on PATH; pyenv installs keep it here.
 LAMBDA_PYTHON_DIR ?= $(lastword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin))
 
-.PHONY: setup run demo test build lint validate clean
+.PHONY: setup browser run demo test build lint validate clean
 
 setup: $(STAMP)
 
@@ -26,13 +26,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
+# The browser tests (tests/test_web.py) drive Debian's Chromium and inject axe-core from
+# node_modules/. Each is installed only when missing; apt-get needs root (sudo otherwise).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Debian's chromium: $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium"; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+	@if [ ! -f node_modules/axe-core/axe.min.js ]; then \
+		echo "Installing axe-core: npm install --no-save --no-audit --no-fund axe-core@4"; \
+		npm install --no-save --no-audit --no-fund axe-core@4; \
+	fi
+
 run: setup
 	$(BIN)/cmh serve --port $(PORT)
 
 demo: setup
 	$(BIN)/cmh demo $(if $(SCENARIO),--scenario $(SCENARIO))
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest
 
 lint: setup
