@@ -14,7 +14,7 @@ POST /admin/requests/{id}/restart          start a failed workflow again
 """
 
 from http import HTTPStatus
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -33,6 +33,7 @@ tracer = Tracer()
 app = APIGatewayHttpResolver()
 
 ADMINS_GROUP = "admins"
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class SurveyOutcome(BaseModel):
@@ -74,13 +75,24 @@ class ResendBody(BaseModel):
                    "declined", "expired", "cancelled"]
 
 
-def _refuse_non_admin() -> Response | None:
+class _Refusal(Exception):
+    """A reply decided before the route's work: carried to the exception handler below."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _language() -> str:
+    return requests.language(app.current_event)
+
+
+def _require_admin() -> None:
     claims = _claims()
     if ADMINS_GROUP in _groups(claims):
-        return None
+        return
     logger.warning("Admin route refused: not in the admins group", sub=claims.get("sub"))
-    return replies.error_response(HTTPStatus.FORBIDDEN, "forbidden",
-                                  requests.language(app.current_event))
+    raise _Refusal(replies.error_response(HTTPStatus.FORBIDDEN, "forbidden", _language()))
 
 
 def _admin_name() -> str:
@@ -95,72 +107,69 @@ def _resolve(request_id: str) -> str:
     return request_id
 
 
-def _body(model: type[BaseModel]) -> BaseModel | Response:
-    language = requests.language(app.current_event)
+def _body(model: type[ModelT]) -> ModelT:
     try:
         return model.model_validate(requests.json_object(app.current_event))
     except requests.BodyError as error:
-        return replies.error_response(error.status, error.code, language, **error.params)
+        raise _Refusal(replies.error_response(error.status, error.code, _language(),
+                                              **error.params)) from error
     except ValidationError as error:
-        return replies.error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request",
-                                      language, errors=field_errors_from(error, 0))
+        raise _Refusal(replies.error_response(
+            HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", _language(),
+            errors=field_errors_from(error, 0))) from error
+
+
+@app.exception_handler(_Refusal)
+def handle_refusal(error: _Refusal) -> Response:
+    return error.response
+
+
+@app.exception_handler(RequestNotFoundError)
+def handle_request_not_found(error: RequestNotFoundError) -> Response:
+    return replies.error_response(HTTPStatus.NOT_FOUND, "not_found", _language())
+
+
+@app.exception_handler(admin.ActionNotAllowedError)
+def handle_action_not_allowed(error: admin.ActionNotAllowedError) -> Response:
+    logger.info("Admin action not allowed", reason=error.params.get("reason"))
+    return replies.error_response(HTTPStatus.CONFLICT, "action_not_allowed", _language(),
+                                  reason=error.params.get("reason"))
 
 
 @app.get("/admin/requests")
 @tracer.capture_method
 def handle_list_requests() -> Response:
-    refused = _refuse_non_admin()
-    if refused:
-        return refused
-    event = app.current_event
-    query = event.query_string_parameters or {}
-    language = requests.language(event)
+    _require_admin()
+    query = app.current_event.query_string_parameters or {}
     try:
-        limit = int(query.get("limit", "25"))
-        page = admin.list_requests(language, status=query.get("status"),
+        page = admin.list_requests(_language(), status=query.get("status"),
                                    operator_id=query.get("operator"),
                                    case_manager_id=query.get("case_manager"),
                                    overdue=query.get("overdue") in ("true", "1", "yes"),
                                    open_only=query.get("open") in ("true", "1", "yes"),
-                                   limit=limit, cursor=query.get("cursor"))
+                                   limit=int(query.get("limit", "25")),
+                                   cursor=query.get("cursor"))
     except (ValueError, admin.InvalidCursorError):
-        return replies.error_response(HTTPStatus.BAD_REQUEST, "invalid_query", language)
+        return replies.error_response(HTTPStatus.BAD_REQUEST, "invalid_query", _language())
     return replies.json_response(HTTPStatus.OK, page)
 
 
 @app.get("/admin/requests/<request_id>")
 @tracer.capture_method
 def handle_show_request(request_id: str) -> Response:
-    request_id = _resolve(request_id)
-    refused = _refuse_non_admin()
-    if refused:
-        return refused
-    language = requests.language(app.current_event)
-    try:
-        return replies.json_response(HTTPStatus.OK, admin.show_request(request_id, language))
-    except RequestNotFoundError:
-        return replies.error_response(HTTPStatus.NOT_FOUND, "not_found", language)
+    _require_admin()
+    view = admin.show_request(_resolve(request_id), _language())
+    return replies.json_response(HTTPStatus.OK, view)
 
 
 @app.post("/admin/requests/<request_id>/cancel")
 @tracer.capture_method
 def handle_cancel_request(request_id: str) -> Response:
+    _require_admin()
     request_id = _resolve(request_id)
-    refused = _refuse_non_admin()
-    if refused:
-        return refused
     body = _body(CancelBody)
-    if isinstance(body, Response):
-        return body
-    language = requests.language(app.current_event)
-    try:
-        request = admin.cancel(request_id, body.reason, _admin_name())
-    except RequestNotFoundError:
-        return replies.error_response(HTTPStatus.NOT_FOUND, "not_found", language)
-    except admin.ActionNotAllowedError as error:
-        return replies.error_response(HTTPStatus.CONFLICT, "action_not_allowed", language,
-                                      reason=error.params.get("reason"))
 
+    request = admin.cancel(request_id, body.reason, _admin_name())
     undelivered = []
     for operator_id in request["operator_ids"]:
         try:
@@ -170,6 +179,7 @@ def handle_cancel_request(request_id: str) -> Response:
             logger.exception("Cancellation not delivered", operator_id=operator_id)
             undelivered.append(operator_id)
     notifications.send(request_id, "cancelled", "AdminCancel")
+
     logger.info("Request cancelled", request_id=request_id, undelivered=undelivered)
     return replies.json_response(HTTPStatus.OK, {"status": "cancelled",
                                                  "operators_not_reached": undelivered})
@@ -178,45 +188,27 @@ def handle_cancel_request(request_id: str) -> Response:
 @app.post("/admin/requests/<request_id>/remind")
 @tracer.capture_method
 def handle_remind_operator(request_id: str) -> Response:
-    request_id = _resolve(request_id)
-    refused = _refuse_non_admin()
-    if refused:
-        return refused
+    _require_admin()
     body = _body(RemindBody)
-    if isinstance(body, Response):
-        return body
-    language = requests.language(app.current_event)
     try:
-        result = reminders.remind(request_id, body.operator_id, by=_admin_name())
-    except RequestNotFoundError:
-        return replies.error_response(HTTPStatus.NOT_FOUND, "not_found", language)
-    except admin.ActionNotAllowedError as error:
-        return replies.error_response(HTTPStatus.CONFLICT, "action_not_allowed", language,
-                                      reason=error.params.get("reason"))
+        result = reminders.remind(_resolve(request_id), body.operator_id, by=_admin_name())
     except webhooks.DeliveryFailedError:
         logger.exception("Reminder not delivered", operator_id=body.operator_id)
-        return replies.error_response(HTTPStatus.BAD_GATEWAY, "operator_unreachable", language)
+        return replies.error_response(HTTPStatus.BAD_GATEWAY, "operator_unreachable",
+                                      _language())
     return replies.json_response(HTTPStatus.OK, result)
 
 
 @app.post("/admin/requests/<request_id>/resend")
 @tracer.capture_method
 def handle_resend_email(request_id: str) -> Response:
-    request_id = _resolve(request_id)
-    refused = _refuse_non_admin()
-    if refused:
-        return refused
+    _require_admin()
     body = _body(ResendBody)
-    if isinstance(body, Response):
-        return body
-    language = requests.language(app.current_event)
     try:
-        message_id = notifications.send(request_id, body.email, f"resend-{ULID()}")
-    except RequestNotFoundError:
-        return replies.error_response(HTTPStatus.NOT_FOUND, "not_found", language)
+        message_id = notifications.send(_resolve(request_id), body.email, f"resend-{ULID()}")
     except (KeyError, ValueError):
         logger.info("Email cannot be sent at this stage", email=body.email)
-        return replies.error_response(HTTPStatus.CONFLICT, "action_not_allowed", language,
+        return replies.error_response(HTTPStatus.CONFLICT, "action_not_allowed", _language(),
                                       reason="email_not_available")
     return replies.json_response(HTTPStatus.OK, {"message_id": message_id})
 
@@ -224,43 +216,25 @@ def handle_resend_email(request_id: str) -> Response:
 @app.post("/admin/requests/<request_id>/restart")
 @tracer.capture_method
 def handle_restart_request(request_id: str) -> Response:
-    request_id = _resolve(request_id)
-    refused = _refuse_non_admin()
-    if refused:
-        return refused
-    language = requests.language(app.current_event)
-    try:
-        name = admin.restart(request_id, _admin_name())
-    except RequestNotFoundError:
-        return replies.error_response(HTTPStatus.NOT_FOUND, "not_found", language)
-    except admin.ActionNotAllowedError as error:
-        return replies.error_response(HTTPStatus.CONFLICT, "action_not_allowed", language,
-                                      reason=error.params.get("reason"))
+    _require_admin()
+    name = admin.restart(_resolve(request_id), _admin_name())
     return replies.json_response(HTTPStatus.ACCEPTED, {"execution": name})
 
 
 @app.post("/admin/requests/<request_id>/survey")
 @tracer.capture_method
 def handle_record_survey(request_id: str) -> Response:
+    _require_admin()
     request_id = _resolve(request_id)
-    refused = _refuse_non_admin()
-    if refused:
-        return refused
-    language = requests.language(app.current_event)
     outcome = _body(SurveyOutcome)
-    if isinstance(outcome, Response):
-        return outcome
 
-    recorded_by = _admin_name()
     try:
         result = survey.record(request_id, outcome.joint_works_feasible, outcome.notes,
-                               recorded_by)
-    except RequestNotFoundError:
-        return replies.error_response(HTTPStatus.NOT_FOUND, "not_found", language)
+                               _admin_name())
     except survey.SurveyNotAwaitedError as error:
         logger.info("Survey not awaited", request_id=request_id,
                     reason=error.params.get("reason"))
-        return replies.error_response(HTTPStatus.CONFLICT, "survey_not_awaited", language,
+        return replies.error_response(HTTPStatus.CONFLICT, "survey_not_awaited", _language(),
                                       reason=error.params.get("reason"))
 
     logger.info("Site survey recorded", request_id=request_id,
