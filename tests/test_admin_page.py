@@ -6,44 +6,36 @@ Through the page and its confirmation dialog, the tests record a site survey, re
 operator, send an email again and cancel a request. axe-core checks the pages in French and
 English.
 
-Chromium is launched as tests/test_web.py launches it, with the flags that keep it off the
+Chromium is launched by tests/browser_support.py, with the flags that keep it off the
 network, and every page may only reach the platform on 127.0.0.1. Screenshots go to
 test-artifacts/.
 """
 
 import json
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
+from browser_support import (
+    ARTIFACTS,
+    launch_chromium,
+    serious_violations,
+    sync_api,
+)
 
 from conftest import ROOT, LocalApi, file_request, wait_for
 from connectmyhome import repository, statuses
 
-sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-# The flags of tests/test_web.py: no connection of Chromium's own (updates, sync, metrics).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-ARTIFACTS = ROOT / "test-artifacts"
 WEB = ROOT / "web"
 LANGUAGES = ("fr", "en")
 QUIET_OPERATOR = "voo"
 
 
-def missing_tool(message: str) -> None:
-    """Skip on a developer's machine without the tool, but fail in CI."""
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 # ---- Fixtures --------------------------------------------------------------------------------
@@ -51,13 +43,7 @@ def missing_tool(message: str) -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        missing_tool(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                              headless=True)
-        yield chromium
-        chromium.close()
+    yield from launch_chromium()
 
 
 @pytest.fixture
@@ -171,22 +157,6 @@ def confirm_dialog(page: Any) -> Any:
     return dialog
 
 
-def serious_violations(page: Any) -> list[dict[str, Any]]:
-    """Run axe-core on the page and return its serious and critical violations."""
-    if not AXE.exists():
-        missing_tool(f"{AXE} is missing: run `make browser` (npm install axe-core)")
-    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("""async () => {
-        const outcome = await axe.run(document, {
-            runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
-                                              "best-practice"]},
-        });
-        return outcome.violations.map((item) => ({
-            id: item.id, impact: item.impact, help: item.help,
-            targets: item.nodes.map((node) => node.target.join(" ")),
-        }));
-    }""")
-    return [item for item in result if item["impact"] in ("serious", "critical")]
 
 
 def check_accessibility(page: Any, name: str) -> None:

@@ -23,19 +23,18 @@ from urllib.parse import urlsplit
 
 import pytest
 from babel.dates import format_date
+from browser_support import (
+    ARTIFACTS,
+    launch_chromium,
+    serious_violations,
+    sync_api,
+)
 
 from conftest import ROOT, LocalApi, file_request, valid_request, wait_for
 from connectmyhome import repository
 
-sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Flags that keep Chromium from opening any connection of its own (updates, sync, metrics).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-ARTIFACTS = ROOT / "test-artifacts"
 WEB = ROOT / "web"
 LANGUAGES = ("fr", "nl", "de", "en")
 # Filing runs the intake function and starts the workflow; late in the suite, the platform is
@@ -44,12 +43,6 @@ FILING_TIMEOUT_MS = 30_000
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
-def missing_tool(message: str) -> None:
-    """Skip on a developer's machine without the tool, but fail in CI, where `make test`
-    installs it."""
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 # ---- Fixtures --------------------------------------------------------------------------------
@@ -57,13 +50,7 @@ def missing_tool(message: str) -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        missing_tool(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                              headless=True)
-        yield chromium
-        chromium.close()
+    yield from launch_chromium()
 
 
 @pytest.fixture
@@ -188,22 +175,6 @@ def bring_to_offer(api: LocalApi, request_id: str) -> None:
     wait_for(lambda: status_of(request_id) == "offer_sent", timeout=30)
 
 
-def serious_violations(page: Any) -> list[dict[str, Any]]:
-    """Run axe-core on the page and return its serious and critical violations."""
-    if not AXE.exists():
-        missing_tool(f"{AXE} is missing: run `make browser` (npm install axe-core)")
-    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("""async () => {
-        const outcome = await axe.run(document, {
-            runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
-                                              "best-practice"]},
-        });
-        return outcome.violations.map((item) => ({
-            id: item.id, impact: item.impact, help: item.help,
-            targets: item.nodes.map((node) => node.target.join(" ")),
-        }));
-    }""")
-    return [item for item in result if item["impact"] in ("serious", "critical")]
 
 
 def check_accessibility(page: Any, name: str) -> None:

@@ -7,7 +7,7 @@ GET  /admin/requests                       listing: ?status= &operator= &case_ma
                                            &overdue=true &limit= &cursor=
 GET  /admin/requests/{id}                  one request, operators, merged timeline
 POST /admin/requests/{id}/survey           record the site survey
-POST /admin/requests/{id}/cancel           cancel; the customer and operators are told
+POST /admin/requests/{id}/cancel           cancel, and notify the customer and operators
 POST /admin/requests/{id}/remind           {"operator_id"}: send the waiting step again
 POST /admin/requests/{id}/resend           {"email"}: send one of the request's emails again
 POST /admin/requests/{id}/restart          start a failed workflow again
@@ -91,7 +91,7 @@ def _require_admin() -> None:
     claims = _claims()
     if ADMINS_GROUP in _groups(claims):
         return
-    logger.warning("Admin route refused: not in the admins group", sub=claims.get("sub"))
+    logger.warning("Admin route rejected: user not in the admins group", sub=claims.get("sub"))
     raise _Refusal(replies.error_response(HTTPStatus.FORBIDDEN, "forbidden", _language()))
 
 

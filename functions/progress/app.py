@@ -10,7 +10,7 @@ Actions, each {"action": ..., "request_id": ...} plus:
 - "close" ("status"): close the request as declined or expired;
 - "confirm_works_day": fix the proposed day, status "scheduled";
 - "hand_over" ("causes"): hand it over to each operator, recording why;
-- "alert" ("operator_id", "error"): alert the admins that an operator could not be told;
+- "alert" ("operator_id", "error"): alert the admins that an operator could not be notified;
 - "record_failure" ("error", "execution_id"): mark it failed, log the error, alert.
 """
 

@@ -224,7 +224,7 @@ def _add_admin_parsers(commands: Any) -> None:
                                              "(default: $CMH_ADMIN_TOKEN)")
         command.add_argument("--language", default="fr", choices=["fr", "nl", "de", "en"],
                              help="language of labels and messages (default: fr)")
-        command.add_argument("--json", action="store_true", help="print the raw JSON answer")
+        command.add_argument("--json", action="store_true", help="print the raw JSON response")
         command.set_defaults(run=admin_command)
 
     list_parser = admin_commands.add_parser("list", help="list requests, newest first")

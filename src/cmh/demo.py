@@ -41,7 +41,7 @@ class DemoError(Exception):
 
 
 def demo_request(today: date) -> dict[str, Any]:
-    """A request for a real address in Mons, with five connections and future dates."""
+    """Build a request for a real address in Mons, with five connections and future dates."""
     start = working_days.add_working_days(today, 15)
     return {
         "applicant": {"first_name": "Élise", "last_name": "Dupont",

@@ -201,7 +201,7 @@ def apply(operator_id: str, delivery_id: str, event_type: str, data: BaseModel) 
 
 
 def _early_reports_allowed() -> bool:
-    """Whether works reports may come before the works day (demonstrations only)."""
+    """Return whether works reports may come before the works day (demonstrations only)."""
     return os.environ.get("ACCEPT_WORKS_REPORTS_BEFORE_WORKS_DAY", "false") == "true"
 
 

@@ -122,10 +122,8 @@ def email_context(email_name: str, request: dict[str, Any], language: str) -> di
         return offer_emails.offer_context(request, request["offer"], request["case_manager"],
                                           customer_tracking_url(request), language)
     if email_name == "handover":
-        parties = [operators.get(operator_id) for operator_id in request["operator_ids"]]
-        contacts = [{"operator_id": party.id, "name": party.name, "website": party.website,
-                     "phone": party.phone} for party in parties]
-        return offer_emails.handover_context(request, contacts, request.get("case_manager"),
+        return offer_emails.handover_context(request, _operator_contacts(request),
+                                             request.get("case_manager"),
                                              request.get("handover_reasons", []),
                                              customer_tracking_url(request), language)
     if email_name == "appointment":
