@@ -1,7 +1,8 @@
-"""The two hooks of the local runtime into moto: fail here first when a moto release changes.
+"""The hooks of the local runtime into moto: fail here first when a moto release changes.
 
 - `lambda_hook`: Step Functions Lambda tasks run the registered handler in process;
-- `serialise`: concurrent AWS calls do not corrupt moto's state.
+- `serialise`: concurrent AWS calls do not corrupt moto's state;
+- `moto_speed`: the shortcuts give the same results as moto's own code.
 """
 
 import concurrent.futures
@@ -9,8 +10,17 @@ import json
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
+from moto.core.parse import PROTOCOL_PARSERS
+from moto.core.responses import ActionContext
+from moto.core.serialize import get_serializer_class
+from moto.core.utils import get_service_model
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.responses import DynamoHandler, DynamoResult
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
-from cmh import lambda_hook
+from cmh import lambda_hook, moto_speed
+from cmh.platform import ACCOUNT_ID, REGION
 from conftest import LocalApi, wait_for
 
 ROLE = "arn:aws:iam::123456789012:role/hook-test"
@@ -107,3 +117,168 @@ def test_concurrent_transactions_do_not_collide(api: LocalApi) -> None:
     found = client.query(TableName="RequestsTable", KeyConditionExpression="PK = :pk",
                          ExpressionAttributeValues={":pk": {"S": "HOOKTEST#39"}})
     assert found["Count"] == 10
+
+
+# --- moto_speed -----------------------------------------------------------------------------
+
+NESTED_ITEM = {
+    "PK": {"S": "HOOKSPEED#1"}, "SK": {"S": "REQUEST"},
+    "count": {"N": "12.50"}, "flag": {"BOOL": False}, "nothing": {"NULL": True},
+    "tags": {"SS": ["b", "a"]}, "scores": {"NS": ["1", "2.5"]},
+    "offer": {"M": {"lines": {"L": [{"M": {"label": {"S": "Raccordement é"},
+                                           "cents": {"N": "145000"}}}]},
+                    "empty": {"L": []}, "nested": {"M": {"deep": {"S": "x"}}}}},
+}
+
+
+def _written(operation: str, result: dict, fast: bool) -> dict:
+    service = get_service_model("dynamodb")
+    context = ActionContext(service, service.operation_model(operation),
+                            get_serializer_class("dynamodb", "json"), DynamoHandler())
+    answer = DynamoResult(result)
+    writer = moto_speed._execute_result if fast else moto_speed._original_execute_result
+    status, _, body = writer(answer, context)
+    return {"status": status, "body": json.loads(body)}
+
+
+@pytest.mark.parametrize("operation", ["GetItem", "Query", "UpdateItem", "BatchGetItem"])
+def test_item_answers_match_moto(operation: str) -> None:
+    results = {
+        "GetItem": {"Item": NESTED_ITEM},
+        "Query": {"Items": [NESTED_ITEM, NESTED_ITEM], "Count": 2, "ScannedCount": 2,
+                  "LastEvaluatedKey": {"PK": {"S": "HOOKSPEED#1"}, "SK": {"S": "REQUEST"}},
+                  "ConsumedCapacity": None},
+        "UpdateItem": {"Attributes": NESTED_ITEM},
+        "BatchGetItem": {"Responses": {"RequestsTable": [NESTED_ITEM]},
+                         "UnprocessedKeys": {}},
+    }
+
+    assert _written(operation, results[operation], fast=True) == _written(
+        operation, results[operation], fast=False)
+
+
+def test_binary_answers_match_moto() -> None:
+    item = {**NESTED_ITEM, "blob": {"B": b"\x00\x01"}}
+
+    assert _written("GetItem", {"Item": item}, fast=True) == _written(
+        "GetItem", {"Item": item}, fast=False)
+
+
+def test_requests_parse_as_plain_json() -> None:
+    body = {"TableName": "RequestsTable", "Item": NESTED_ITEM,
+            "ConditionExpression": "attribute_not_exists(PK)", "ReturnValues": "NONE"}
+    operation = get_service_model("dynamodb").operation_model("PutItem")
+    parser = PROTOCOL_PARSERS["json"](operation, map_type=DynamoHandler.PROTOCOL_PARSER_MAP_TYPE)
+
+    parsed = parser.parse({"method": "POST", "values": {}, "headers": {},
+                           "body": json.dumps(body).encode(), "url_path": "/",
+                           "url_params": {}})
+
+    assert json.loads(json.dumps(parsed)) == body
+
+
+def test_failed_transaction_restores_items(api: LocalApi) -> None:
+    client = boto3.client("dynamodb")
+    table = dynamodb_backends[ACCOUNT_ID][REGION].get_table("RequestsTable")
+    client.put_item(TableName="RequestsTable",
+                    Item={"PK": {"S": "HOOKTX#1"}, "SK": {"S": "A"}, "value": {"N": "1"}})
+
+    with pytest.raises(ClientError) as raised:
+        client.transact_write_items(TransactItems=[
+            {"Update": {"TableName": "RequestsTable",
+                        "Key": {"PK": {"S": "HOOKTX#1"}, "SK": {"S": "A"}},
+                        "UpdateExpression": "SET #v = :two",
+                        "ExpressionAttributeNames": {"#v": "value"},
+                        "ExpressionAttributeValues": {":two": {"N": "2"}}}},
+            {"Put": {"TableName": "RequestsTable",
+                     "Item": {"PK": {"S": "HOOKTX#1"}, "SK": {"S": "B"}}}},
+            {"Put": {"TableName": "RequestsTable",
+                     "Item": {"PK": {"S": "HOOKTX#1"}, "SK": {"S": "A"}},
+                     "ConditionExpression": "attribute_not_exists(PK)"}},
+        ])
+
+    assert raised.value.response["Error"]["Code"] in ("TransactionCanceledException",
+                                                      "ValidationException")
+    found = client.query(TableName="RequestsTable", KeyConditionExpression="PK = :pk",
+                         ExpressionAttributeValues={":pk": {"S": "HOOKTX#1"}},
+                         ConsistentRead=True)["Items"]
+    assert found == [{"PK": {"S": "HOOKTX#1"}, "SK": {"S": "A"}, "value": {"N": "1"}}]
+    assert dynamodb_backends[ACCOUNT_ID][REGION].get_table("RequestsTable") is table
+
+
+def test_cancelled_transaction_undoes_puts(api: LocalApi) -> None:
+    client = boto3.client("dynamodb")
+
+    with pytest.raises(ClientError):
+        client.transact_write_items(TransactItems=[
+            {"Put": {"TableName": "RequestsTable",
+                     "Item": {"PK": {"S": "HOOKTX#2"}, "SK": {"S": "NEW"}}}},
+            {"ConditionCheck": {"TableName": "RequestsTable",
+                                "Key": {"PK": {"S": "HOOKTX#2"}, "SK": {"S": "MISSING"}},
+                                "ConditionExpression": "attribute_exists(PK)"}},
+        ])
+
+    found = client.get_item(TableName="RequestsTable",
+                            Key={"PK": {"S": "HOOKTX#2"}, "SK": {"S": "NEW"}})
+    assert "Item" not in found
+
+
+def test_query_partition_order_and_pages(api: LocalApi) -> None:
+    client = boto3.client("dynamodb")
+    for partition in ("HOOKQ#1", "HOOKQ#2"):
+        for sort in ("c", "a", "b", "d"):
+            client.put_item(TableName="RequestsTable",
+                            Item={"PK": {"S": partition}, "SK": {"S": sort}})
+
+    first = client.query(TableName="RequestsTable", KeyConditionExpression="PK = :pk",
+                         ExpressionAttributeValues={":pk": {"S": "HOOKQ#2"}}, Limit=3)
+    rest = client.query(TableName="RequestsTable", KeyConditionExpression="PK = :pk",
+                        ExpressionAttributeValues={":pk": {"S": "HOOKQ#2"}},
+                        ExclusiveStartKey=first["LastEvaluatedKey"])
+    backwards = client.query(TableName="RequestsTable",
+                             KeyConditionExpression="PK = :pk AND SK > :after",
+                             ExpressionAttributeValues={":pk": {"S": "HOOKQ#1"},
+                                                        ":after": {"S": "a"}},
+                             ScanIndexForward=False)
+
+    assert [item["SK"]["S"] for item in first["Items"] + rest["Items"]] == ["a", "b", "c", "d"]
+    assert [item["SK"]["S"] for item in backwards["Items"]] == ["d", "c", "b"]
+
+
+def test_index_query_reads_all_partitions(api: LocalApi) -> None:
+    client = boto3.client("dynamodb")
+    for number in range(3):
+        client.put_item(TableName="RequestsTable", Item={
+            "PK": {"S": f"HOOKIDX#{number}"}, "SK": {"S": "REQUEST"},
+            "GSI5PK": {"S": "HOOKIDX"}, "GSI5SK": {"S": f"2020-01-0{number + 1}"}})
+
+    found = client.query(TableName="RequestsTable", IndexName="ByCreation",
+                         KeyConditionExpression="GSI5PK = :pk",
+                         ExpressionAttributeValues={":pk": {"S": "HOOKIDX"}})
+
+    assert [item["PK"]["S"] for item in found["Items"]] == [
+        "HOOKIDX#0", "HOOKIDX#1", "HOOKIDX#2"]
+
+
+def test_item_size_limit_applies(api: LocalApi) -> None:
+    client = boto3.client("dynamodb")
+
+    with pytest.raises(ClientError) as raised:
+        client.put_item(TableName="RequestsTable", Item={
+            "PK": {"S": "HOOKBIG"}, "SK": {"S": "A"},
+            **{f"part{index}": {"S": "x" * 100_000} for index in range(5)}})
+
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_definition_parsed_once(api: LocalApi) -> None:
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass",
+                                                                    "End": True}}})
+
+    first, _ = AmazonStateLanguageParser.parse(definition)
+    second, _ = AmazonStateLanguageParser.parse(definition)
+
+    other, _ = AmazonStateLanguageParser.parse(definition.replace("Done", "Finished"))
+    assert first is second
+    assert first.heap_key == second.heap_key
+    assert first.heap_key != other.heap_key

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from . import lambda_hook, serialise
+from . import lambda_hook, moto_speed, serialise
 from .auth import LOCAL_CLIENT_ID, LOCAL_USER_POOL_ID
 from .template import Resolver, function_properties, load, resources_of_type
 
@@ -104,6 +104,7 @@ class Platform:
         self._mock.start()
         lambda_hook.install()
         serialise.install()
+        moto_speed.install()
 
         self.template = load(self.root / "template.yaml")
         self._name_resources()
@@ -124,6 +125,7 @@ class Platform:
         lambda_hook.unregister_all()
         lambda_hook.uninstall()
         serialise.uninstall()
+        moto_speed.uninstall()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None

@@ -1,0 +1,250 @@
+"""Shortcuts that keep moto fast on the local platform, with the same results.
+
+Transactions. moto backs up a table before each TransactWriteItems by deep-copying all of it
+(once per action of the transaction) and puts the copy in place when an action fails. On the local
+platform every request is filed and moved on with transactions, so each one copies the
+table: the time grows with the number of stored requests, and a few hundred requests in
+flight slow every call to a crawl. This hook backs up only the items that the transaction
+names, and puts them back on failure: the state after a failed transaction is the same.
+
+The backup of the table is skipped by handing moto's transaction a `copy` module whose
+`deepcopy` returns a table as it is. Every other copy is a real one. This relies on moto
+calling `copy.deepcopy(table)` in `DynamoDBBackend.transact_write_items`, as 5.1 and 5.2 do;
+`tests/test_moto_hooks.py` fails if a release changes what this relies on.
+
+Requests. moto 5.1 reads each request through a parser driven by the service model too. A
+DynamoDB request is JSON whose only values that the parser changes are binary attributes
+(base64 text made bytes); a request without any is read with `json.loads`, the others are
+left to moto's parser.
+
+Items. moto checks the 400 KB limit of an item each time it adds an attribute, measuring
+every attribute already there: building an item of n attributes measures n²/2 of them. This
+hook builds the item, then measures it once against the same limit.
+
+Queries. moto answers a query on a table's key by listing and sorting every item of the
+table, then keeping those of the partition asked for. During such a query this hook lists the
+partition's items only, sorted the same way; queries on an index are left as they are.
+
+Item answers. moto 5.1 writes each answer through a serializer driven by the service model,
+which walks every attribute of every item; for the request items of this project it takes
+more time than all the rest of a call. The answers that carry items (GetItem, Query, Scan,
+PutItem, UpdateItem, DeleteItem, BatchGetItem, TransactGetItems) are already in DynamoDB's
+wire format, so this hook writes them with `json.dumps`, and leaves every other answer, and
+any answer that plain JSON cannot hold, to moto. The test compares both writings.
+
+Step Functions. moto's interpreter parses the state machine's definition again for each
+execution, parses each JSONPath again at every use, building the parser's tables each time,
+and makes a new boto3 client for each Lambda task. The parsed definition is a tree of
+components that keep each execution's state in that execution's environment, JSONPath
+expressions parse to immutable objects, and boto3 clients are safe to share between threads,
+so all three are kept: one parse per definition and per expression, one Lambda client per
+region. A component's key in the environment is drawn at random the first time it is asked
+for; shared between executions, two could draw it at once, so the key is made from the
+component's identity instead.
+"""
+
+import contextvars
+import copy
+import functools
+import json
+import types
+from typing import Any
+
+import moto.dynamodb.models as dynamodb_models
+from moto.dynamodb.exceptions import ItemSizeTooLarge
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.utilities import bytesize
+from moto.dynamodb.responses import DynamoHandler, DynamoResult
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import json_path
+
+_original_transact = DynamoDBBackend.transact_write_items
+_original_copy_module = dynamodb_models.copy
+_original_execute_result = DynamoResult.execute_result
+ITEM_OPERATIONS = frozenset({"GetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem",
+                             "BatchGetItem", "TransactGetItems"})
+JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
+_original_parse_parameters = DynamoHandler.parse_parameters
+BINARY_MARKERS = ('"B"', '"BS"')
+_original_item_init = Item.__init__
+# The limit that moto applies (its own figure, a little above the documented 400 KB).
+ITEM_SIZE_LIMIT = 405000
+_original_query = Table.query
+_original_all_items = Table.all_items
+_queried_partition: contextvars.ContextVar[Any] = contextvars.ContextVar("queried_partition",
+                                                                        default=None)
+_original_parse = json_path.parse
+_original_parse_definition = AmazonStateLanguageParser.__dict__["parse"]
+_original_heap_key = EvalComponent.__dict__["heap_key"]
+_original_client_for = lambda_eval_utils.boto_client_for
+
+
+def _deepcopy_except_tables(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    if isinstance(value, Table):
+        return value
+    return copy.deepcopy(value, memo)
+
+
+_copy_without_tables = types.SimpleNamespace(deepcopy=_deepcopy_except_tables, copy=copy.copy)
+
+
+def _key(backend: DynamoDBBackend, operation: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    table = backend.get_table(operation["TableName"])
+    if "Key" in operation:
+        return table.name, operation["Key"]
+    item = operation["Item"]
+    names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
+    return table.name, {name: item[name] for name in names if name in item}
+
+
+def _backups(backend: DynamoDBBackend,
+             transact_items: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any], Any]]:
+    """Return (table, key, stored attributes or None) for each item the transaction names."""
+    saved = []
+    for entry in transact_items:
+        try:
+            _, operation = next(iter(entry.items()))
+            table_name, key = _key(backend, operation)
+            current = backend.get_item(table_name, key)
+        except Exception:
+            # moto rejects the malformed action itself, so it writes nothing to back up.
+            continue
+        saved.append((table_name, key,
+                      None if current is None else copy.deepcopy(current.to_json()["Attributes"])))
+    return saved
+
+
+def _restore(backend: DynamoDBBackend, saved: list[tuple[str, dict[str, Any], Any]]) -> None:
+    for table_name, key, attributes in saved:
+        table = backend.get_table(table_name)
+        if attributes is None:
+            if backend.get_item(table_name, key) is not None:
+                backend.delete_item(table_name, key)
+        else:
+            table.put_item(attributes, overwrite=True)
+
+
+def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    saved = _backups(self, transact_items)
+    try:
+        _original_transact(self, transact_items)
+    except Exception:
+        _restore(self, saved)
+        raise
+
+
+def _parse_parameters(self: DynamoHandler, request: Any) -> None:
+    body = request.data
+    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    if not text or any(marker in text for marker in BINARY_MARKERS):
+        _original_parse_parameters(self, request)
+        return
+    parsed = json.loads(text)
+    if not isinstance(parsed, dict):
+        _original_parse_parameters(self, request)
+        return
+    self.params = parsed
+
+
+def _item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None,
+               attrs: dict[str, Any]) -> None:
+    self.hash_key = hash_key
+    self.range_key = range_key
+    self.attrs = LimitedSizeDict()
+    for key, value in attrs.items():
+        dict.__setitem__(self.attrs, key, DynamoType(value))
+    if sum(bytesize(key) + value.size() for key, value in self.attrs.items()) > ITEM_SIZE_LIMIT:
+        raise ItemSizeTooLarge
+
+
+def _query(self: Table, hash_key: Any, *arguments: Any, **keywords: Any) -> Any:
+    index_name = arguments[6] if len(arguments) > 6 else keywords.get("index_name")
+    if hash_key is None or index_name or not self.range_key_attr:
+        return _original_query(self, hash_key, *arguments, **keywords)
+    token = _queried_partition.set(hash_key)
+    try:
+        return _original_query(self, hash_key, *arguments, **keywords)
+    finally:
+        _queried_partition.reset(token)
+
+
+def _all_items(self: Table) -> list[Any]:
+    partition = _queried_partition.get()
+    if partition is None:
+        return _original_all_items(self)
+    items = self.items.get(partition, {})
+    return sorted(items.values(), key=lambda item: (item.hash_key, item.range_key))
+
+
+def _without_none(value: Any) -> Any:
+    """Drop the members that are None, as the model-driven serializer does."""
+    if isinstance(value, dict):
+        return {key: _without_none(member) for key, member in value.items()
+                if member is not None}
+    if isinstance(value, list):
+        return [_without_none(member) for member in value]
+    if isinstance(value, bytes | bytearray | float):
+        raise TypeError(f"{type(value).__name__} is not plain JSON")
+    return value
+
+
+def _execute_result(self: DynamoResult, context: Any) -> Any:
+    if context.operation_model.name not in ITEM_OPERATIONS:
+        return _original_execute_result(self, context)
+    try:
+        body = json.dumps(_without_none(self.result))
+    except (TypeError, ValueError):
+        return _original_execute_result(self, context)
+    return 200, {"Content-Type": JSON_CONTENT_TYPE}, body
+
+
+_parse_once = functools.lru_cache(maxsize=1024)(_original_parse)
+_parse_definition_once = functools.lru_cache(maxsize=64)(_original_parse_definition.__func__)
+
+
+def _heap_key(self: EvalComponent) -> str:
+    return f"{type(self).__name__}-{id(self)}"
+
+
+@functools.lru_cache(maxsize=64)
+def _client_once(region: str, service: str) -> Any:
+    return _original_client_for(region=region, service=service)
+
+
+def _client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    # moto's own function signs every call with fixed test keys whatever the credentials.
+    return _client_once(region, service)
+
+
+def install() -> None:
+    dynamodb_models.copy = _copy_without_tables  # type: ignore[assignment]
+    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    DynamoResult.execute_result = _execute_result  # type: ignore[method-assign]
+    Item.__init__ = _item_init  # type: ignore[method-assign]
+    DynamoHandler.parse_parameters = _parse_parameters  # type: ignore[method-assign]
+    Table.query = _query  # type: ignore[method-assign]
+    Table.all_items = _all_items  # type: ignore[method-assign]
+    json_path.parse = _parse_once
+    AmazonStateLanguageParser.parse = staticmethod(_parse_definition_once)  # type: ignore[method-assign]
+    EvalComponent.heap_key = property(_heap_key)  # type: ignore[method-assign,assignment]
+    lambda_eval_utils.boto_client_for = _client_for
+
+
+def uninstall() -> None:
+    dynamodb_models.copy = _original_copy_module
+    DynamoDBBackend.transact_write_items = _original_transact  # type: ignore[method-assign]
+    DynamoResult.execute_result = _original_execute_result  # type: ignore[method-assign]
+    Item.__init__ = _original_item_init  # type: ignore[method-assign]
+    DynamoHandler.parse_parameters = _original_parse_parameters  # type: ignore[method-assign]
+    Table.query = _original_query  # type: ignore[method-assign]
+    Table.all_items = _original_all_items  # type: ignore[method-assign]
+    json_path.parse = _original_parse
+    AmazonStateLanguageParser.parse = _original_parse_definition  # type: ignore[method-assign]
+    EvalComponent.heap_key = _original_heap_key  # type: ignore[method-assign]
+    _parse_definition_once.cache_clear()
+    lambda_eval_utils.boto_client_for = _original_client_for
+    _client_once.cache_clear()
