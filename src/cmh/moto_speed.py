@@ -180,16 +180,15 @@ def _all_items(self: Table) -> list[Any]:
     return sorted(items.values(), key=lambda item: (item.hash_key, item.range_key))
 
 
-def _without_none(value: Any) -> Any:
-    """Drop the members that are None, as the model-driven serializer does."""
-    if isinstance(value, dict):
-        return {key: _without_none(member) for key, member in value.items()
-                if member is not None}
-    if isinstance(value, list):
-        return [_without_none(member) for member in value]
-    if isinstance(value, bytes | bytearray | float):
-        raise TypeError(f"{type(value).__name__} is not plain JSON")
-    return value
+def _without_none(result: Any) -> Any:
+    """Drop the answer's members that are None, as the model-driven serializer does.
+
+    Only the answer's own members can be None: an item's attributes never are (DynamoDB's
+    null is {"NULL": true}). Binary values make `json.dumps` raise TypeError.
+    """
+    if not isinstance(result, dict):
+        return result
+    return {key: member for key, member in result.items() if member is not None}
 
 
 def _execute_result(self: DynamoResult, context: Any) -> Any:
