@@ -25,6 +25,17 @@ logger = logging.getLogger("cmh.runtime")
 SECRET_BYTES = 32
 
 
+class LocalHTTPServer(ThreadingHTTPServer):
+    """The local platform's HTTP server, with room for bursts of connections.
+
+    The standard library's server keeps 5 connections waiting; the operator simulators and
+    a few clients at once already exceed that, and the connections beyond it are refused.
+    """
+
+    request_queue_size = 256
+    daemon_threads = True
+
+
 def new_webhook_secret() -> str:
     import base64
 
@@ -48,7 +59,7 @@ class LocalRuntime:
     outbox: Outbox = field(init=False)
     simulators: Simulators = field(init=False)
     auth: DevelopmentAuth = field(init=False)
-    server: ThreadingHTTPServer = field(init=False)
+    server: LocalHTTPServer = field(init=False)
     base_url: str = field(init=False)
     _thread: threading.Thread | None = field(init=False, default=None)
     _stop_schedules: threading.Event = field(init=False, default_factory=threading.Event)
@@ -58,8 +69,7 @@ class LocalRuntime:
         from .server import make_handler
 
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.server = ThreadingHTTPServer((self.host, self.port), make_handler(self))
-        self.server.daemon_threads = True
+        self.server = LocalHTTPServer((self.host, self.port), make_handler(self))
         self.port = self.server.server_address[1]
         self.base_url = f"http://{self.public_host}:{self.port}"
         loopback_url = f"http://127.0.0.1:{self.port}"

@@ -28,6 +28,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -224,7 +225,9 @@ class Simulators:
     def send(self, simulator: Simulator, event_type: str, data: dict[str, Any],
              webhook_id: str | None = None) -> tuple[int, Any]:
         """Sign and post an event to the platform's inbound endpoint, as the operator would."""
-        message_id = webhook_id or f"sim_{simulator.operator_id}_{time.time_ns()}"
+        # Random, not a clock reading: two replies in the same nanosecond would share an id,
+        # and the platform would take the second for a repeat of the first.
+        message_id = webhook_id or f"sim_{simulator.operator_id}_{uuid.uuid4().hex}"
         body = webhooks.encode_event(event_type, data)
         headers = webhooks.signature_headers([simulator.secret], message_id, body)
         url = f"{self.platform_base_url}/operators/{simulator.operator_id}/webhooks"
