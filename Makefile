@@ -3,6 +3,7 @@
 #   make test   the test suite, browser tests included (installs Chromium and axe-core if missing)
 #   make demo   one request through a fresh local platform, to its offer email
 #   make build  sam build of template.yaml
+#   make bench  every benchmark: bench/results.json and docs/benchmarks.md (under 10 minutes)
 SHELL := /bin/bash
 # No usage reports from the SAM CLI: builds and tests stay off the network.
 export SAM_CLI_TELEMETRY := 0
@@ -14,7 +15,7 @@ STAMP := $(VENV)/.installed
 # `sam build` needs the Lambda runtime's Python (3.13) on PATH; pyenv installs keep it here.
 LAMBDA_PYTHON_DIR ?= $(lastword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin))
 
-.PHONY: setup browser run demo test build lint validate clean
+.PHONY: setup browser run demo test bench build lint validate clean
 
 setup: $(STAMP)
 
@@ -49,8 +50,13 @@ demo: setup
 test: setup browser
 	$(BIN)/python -m pytest
 
+# The cold-start part builds .bench/runtime, a virtual environment of the Lambda layer's
+# requirements alone, with the Lambda runtime's Python when pyenv has it.
+bench: setup
+	PATH="$(LAMBDA_PYTHON_DIR):$$PATH" $(BIN)/python -m bench
+
 lint: setup
-	$(BIN)/ruff check src functions tests
+	$(BIN)/ruff check src functions tests bench
 	$(BIN)/cfn-lint template.yaml
 
 validate: setup
@@ -62,4 +68,4 @@ build: setup
 	PATH="$(LAMBDA_PYTHON_DIR):$(abspath $(BIN)):$$PATH" $(BIN)/sam build --region eu-west-1
 
 clean:
-	rm -rf .aws-sam .cmh .pytest_cache
+	rm -rf .aws-sam .cmh .pytest_cache .bench

@@ -1,0 +1,1 @@
+"""Benchmarks of Connect my Home: `make bench` (see bench/run.py)."""
