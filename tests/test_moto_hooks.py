@@ -6,9 +6,11 @@
 """
 
 import concurrent.futures
+import copy
 import json
 
 import boto3
+import botocore.parsers
 import pytest
 from botocore.exceptions import ClientError
 from moto.core.parse import PROTOCOL_PARSERS
@@ -175,6 +177,21 @@ def test_requests_parse_as_plain_json() -> None:
                            "url_params": {}})
 
     assert json.loads(json.dumps(parsed)) == body
+
+
+@pytest.mark.parametrize("value", [
+    NESTED_ITEM["offer"], NESTED_ITEM["tags"], NESTED_ITEM["nothing"],
+    {"M": {"blob": {"B": "AAE="}}}, {"L": [{"BS": ["AAE="]}]},
+])
+def test_attribute_values_read_as_botocore_reads_them(value: dict) -> None:
+    operation = get_service_model("dynamodb").operation_model("GetItem")
+    shape = operation.output_shape.members["Item"].value
+    parser = botocore.parsers.create_parser("json")
+
+    fast = moto_speed._handle_structure(parser, shape, copy.deepcopy(value))
+    slow = moto_speed._original_handle_structure(parser, shape, copy.deepcopy(value))
+
+    assert fast == slow
 
 
 def test_failed_transaction_restores_items(api: LocalApi) -> None:

@@ -12,6 +12,10 @@ The backup of the table is skipped by handing moto's transaction a `copy` module
 calling `copy.deepcopy(table)` in `DynamoDBBackend.transact_write_items`, as 5.1 and 5.2 do;
 `tests/test_moto_hooks.py` fails if a release changes what this relies on.
 
+Attribute values in boto3. botocore reads each attribute value of an answer through the
+service model too, member by member, in the functions' own clients. An attribute value that
+holds no binary data reads the same as its JSON, so it is kept as parsed.
+
 Requests. moto 5.1 reads each request through a parser driven by the service model too. A
 DynamoDB request is JSON whose only values that the parser changes are binary attributes
 (base64 text made bytes); a request without any is read with `json.loads`, the others are
@@ -51,6 +55,7 @@ import types
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
+from botocore.parsers import BaseJSONParser
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
@@ -70,6 +75,8 @@ ITEM_OPERATIONS = frozenset({"GetItem", "Query", "Scan", "PutItem", "UpdateItem"
 JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
 _original_parse_parameters = DynamoHandler.parse_parameters
 BINARY_MARKERS = ('"B"', '"BS"')
+_original_handle_structure = BaseJSONParser._handle_structure
+PLAIN_ATTRIBUTE_TYPES = frozenset({"S", "N", "SS", "NS", "NULL", "BOOL"})
 _original_item_init = Item.__init__
 # The limit that moto applies (its own figure, a little above the documented 400 KB).
 ITEM_SIZE_LIMIT = 405000
@@ -150,6 +157,26 @@ def _parse_parameters(self: DynamoHandler, request: Any) -> None:
     self.params = parsed
 
 
+def _plain_attribute(value: Any) -> bool:
+    """Tell whether an attribute value in wire format holds no binary data at any depth."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    ((kind, member),) = value.items()
+    if kind in PLAIN_ATTRIBUTE_TYPES:
+        return True
+    if kind == "M":
+        return isinstance(member, dict) and all(map(_plain_attribute, member.values()))
+    if kind == "L":
+        return isinstance(member, list) and all(map(_plain_attribute, member))
+    return False
+
+
+def _handle_structure(self: BaseJSONParser, shape: Any, value: Any) -> Any:
+    if shape.name == "AttributeValue" and _plain_attribute(value):
+        return value
+    return _original_handle_structure(self, shape, value)
+
+
 def _item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None,
                attrs: dict[str, Any]) -> None:
     self.hash_key = hash_key
@@ -225,6 +252,7 @@ def install() -> None:
     DynamoResult.execute_result = _execute_result  # type: ignore[method-assign]
     Item.__init__ = _item_init  # type: ignore[method-assign]
     DynamoHandler.parse_parameters = _parse_parameters  # type: ignore[method-assign]
+    BaseJSONParser._handle_structure = _handle_structure  # type: ignore[method-assign]
     Table.query = _query  # type: ignore[method-assign]
     Table.all_items = _all_items  # type: ignore[method-assign]
     json_path.parse = _parse_once
@@ -239,6 +267,7 @@ def uninstall() -> None:
     DynamoResult.execute_result = _original_execute_result  # type: ignore[method-assign]
     Item.__init__ = _original_item_init  # type: ignore[method-assign]
     DynamoHandler.parse_parameters = _original_parse_parameters  # type: ignore[method-assign]
+    BaseJSONParser._handle_structure = _original_handle_structure  # type: ignore[method-assign]
     Table.query = _original_query  # type: ignore[method-assign]
     Table.all_items = _original_all_items  # type: ignore[method-assign]
     json_path.parse = _original_parse
