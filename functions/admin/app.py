@@ -16,7 +16,7 @@ POST /admin/requests/{id}/restart          start a failed workflow again
 from http import HTTPStatus
 from typing import Annotated, Any, Literal, TypeVar
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -29,7 +29,6 @@ from connectmyhome.validation import field_errors_from
 from connectmyhome_http import replies, requests
 
 logger = Logger()
-tracer = Tracer()
 app = APIGatewayHttpResolver()
 
 ADMINS_GROUP = "admins"
@@ -137,7 +136,6 @@ def handle_action_not_allowed(error: admin.ActionNotAllowedError) -> Response:
 
 
 @app.get("/admin/requests")
-@tracer.capture_method
 def handle_list_requests() -> Response:
     _require_admin()
     query = app.current_event.query_string_parameters or {}
@@ -155,7 +153,6 @@ def handle_list_requests() -> Response:
 
 
 @app.get("/admin/requests/<request_id>")
-@tracer.capture_method
 def handle_show_request(request_id: str) -> Response:
     _require_admin()
     view = admin.show_request(_resolve(request_id), _language())
@@ -163,7 +160,6 @@ def handle_show_request(request_id: str) -> Response:
 
 
 @app.post("/admin/requests/<request_id>/cancel")
-@tracer.capture_method
 def handle_cancel_request(request_id: str) -> Response:
     _require_admin()
     request_id = _resolve(request_id)
@@ -186,7 +182,6 @@ def handle_cancel_request(request_id: str) -> Response:
 
 
 @app.post("/admin/requests/<request_id>/remind")
-@tracer.capture_method
 def handle_remind_operator(request_id: str) -> Response:
     _require_admin()
     body = _body(RemindBody)
@@ -200,7 +195,6 @@ def handle_remind_operator(request_id: str) -> Response:
 
 
 @app.post("/admin/requests/<request_id>/resend")
-@tracer.capture_method
 def handle_resend_email(request_id: str) -> Response:
     _require_admin()
     body = _body(ResendBody)
@@ -214,7 +208,6 @@ def handle_resend_email(request_id: str) -> Response:
 
 
 @app.post("/admin/requests/<request_id>/restart")
-@tracer.capture_method
 def handle_restart_request(request_id: str) -> Response:
     _require_admin()
     name = admin.restart(_resolve(request_id), _admin_name())
@@ -222,7 +215,6 @@ def handle_restart_request(request_id: str) -> Response:
 
 
 @app.post("/admin/requests/<request_id>/survey")
-@tracer.capture_method
 def handle_record_survey(request_id: str) -> Response:
     _require_admin()
     request_id = _resolve(request_id)
@@ -251,6 +243,5 @@ def handle_unexpected_error(error: Exception) -> Response:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP,
                               clear_state=True)
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -7,7 +7,7 @@ POST /requests/{request_id}/decision: accept or decline the combined offer, once
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -19,12 +19,10 @@ from connectmyhome.validation import field_errors_from
 from connectmyhome_http import replies, requests
 
 logger = Logger()
-tracer = Tracer()
 app = APIGatewayHttpResolver()
 
 
 @app.get("/requests/<request_id>")
-@tracer.capture_method
 def handle_get_request(request_id: str) -> Response:
     event = app.current_event
     asked_language = requests.header(event, "Accept-Language")
@@ -53,7 +51,6 @@ class Decision(BaseModel):
 
 
 @app.post("/requests/<request_id>/decision")
-@tracer.capture_method
 def handle_decide_on_offer(request_id: str) -> Response:
     event = app.current_event
     language = requests.language(event)
@@ -97,6 +94,5 @@ def handle_unexpected_error(error: Exception) -> Response:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -10,18 +10,16 @@ of one step, so the operator can drop repeats.
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connectmyhome import outbound
 from connectmyhome.retries import transient_on_failure
 
 logger = Logger()
-tracer = Tracer()
 
 
 @logger.inject_lambda_context(correlation_id_path="request_id", clear_state=True)
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(operator_id=event["operator_id"], event_type=event["event"])
     deadline = datetime.fromisoformat(event["deadline"].replace("Z", "+00:00")) \

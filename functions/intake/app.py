@@ -5,7 +5,7 @@ import warnings
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -28,7 +28,6 @@ from connectmyhome.validation import field_errors_from
 from connectmyhome_http import replies, requests
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayHttpResolver()
 
@@ -56,7 +55,6 @@ def _file(submission: dict[str, Any], public_base_url: str) -> dict[str, Any]:
 
 
 @app.post("/requests")
-@tracer.capture_method
 def handle_file_request() -> Response:
     event = app.current_event
     language = requests.language(event)
@@ -117,7 +115,6 @@ def handle_unexpected_error(error: Exception) -> Response:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)

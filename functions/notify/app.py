@@ -7,7 +7,7 @@ idempotent on (request, email, step) for a week.
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -20,7 +20,6 @@ from connectmyhome import notifications
 from connectmyhome.retries import transient_on_failure
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 idempotency = IdempotencyConfig(event_key_jmespath="[request_id, email, step]",
@@ -41,7 +40,6 @@ def _send(task: dict[str, Any]) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context(correlation_id_path="request_id")
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)

@@ -5,7 +5,7 @@ Input: {"request_id"}. Output: the offer (per operator and overall totals in cen
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -13,12 +13,10 @@ from connectmyhome import offers
 from connectmyhome.retries import transient_on_failure
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 
 @logger.inject_lambda_context(correlation_id_path="request_id", clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     offer = transient_on_failure(lambda: offers.build(event["request_id"]))

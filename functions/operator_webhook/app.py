@@ -9,7 +9,7 @@ operator or request; 409 the step no longer waits for this event; 413 body too l
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -20,7 +20,6 @@ from connectmyhome.errors import RequestNotFoundError
 from connectmyhome_http import replies, requests
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayHttpResolver()
 
@@ -29,7 +28,6 @@ MAX_EVENT_BYTES = 256 * 1024
 
 
 @app.post("/operators/<operator_id>/webhooks")
-@tracer.capture_method
 def handle_operator_event(operator_id: str) -> Response:
     event = app.current_event
     logger.append_keys(operator_id=operator_id)
@@ -100,7 +98,6 @@ def handle_unexpected_error(error: Exception) -> Response:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP,
                               clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -20,7 +20,6 @@ from connectmyhome import repository, works
 from connectmyhome.retries import transient_on_failure
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 sns = boto3.client("sns")
 
@@ -63,7 +62,6 @@ ACTIONS = {"plan": _plan, "evaluate_answers": _evaluate_answers,
 
 
 @logger.inject_lambda_context(correlation_id_path="request_id", clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action = ACTIONS.get(event.get("action", ""))

@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connectmyhome import (
@@ -37,7 +37,6 @@ from connectmyhome import (
 from connectmyhome.retries import transient_on_failure
 
 logger = Logger()
-tracer = Tracer()
 sns = boto3.client("sns")
 
 
@@ -178,7 +177,6 @@ ACTIONS = {
 
 
 @logger.inject_lambda_context(correlation_id_path="request_id", clear_state=True)
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action = ACTIONS.get(event.get("action", ""))
     if action is None:
