@@ -14,33 +14,28 @@ POST /admin/requests/{id}/restart          start a failed workflow again
 """
 
 from http import HTTPStatus
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
-from ulid import ULID
 
-from connectmyhome import admin, notifications, outbound, reminders, repository, survey, webhooks
-from connectmyhome.errors import RequestNotFoundError
-from connectmyhome.validation import field_errors_from
+from connectmyhome.errors import ActionNotAllowedError, RequestNotFoundError
 from connectmyhome_http import replies, requests
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from pydantic import BaseModel
+
+# Cold start: only Powertools and light project modules are imported at module level. The
+# domain modules load boto3, pydantic and more, so each function imports the ones it uses
+# (bench/cold_start.py measures it, docs/benchmarks.md has the figures).
+
 logger = Logger()
-tracer = Tracer()
 app = APIGatewayHttpResolver()
 
 ADMINS_GROUP = "admins"
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-class SurveyOutcome(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    joint_works_feasible: bool
-    notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+ModelT = TypeVar("ModelT", bound="BaseModel")
 
 
 def _claims() -> dict[str, Any]:
@@ -54,25 +49,6 @@ def _groups(claims: dict[str, Any]) -> set[str]:
     if isinstance(value, str):
         value = value.strip("[]").replace(",", " ").split()
     return {str(group) for group in value}
-
-
-class CancelBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
-
-
-class RemindBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    operator_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{2,40}$")]
-
-
-class ResendBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    email: Literal["acknowledgement", "offer", "handover", "appointment", "closing",
-                   "declined", "expired", "cancelled"]
 
 
 class _Refusal(Exception):
@@ -102,12 +78,18 @@ def _admin_name() -> str:
 
 def _resolve(request_id: str) -> str:
     """Accept a human reference (CMH-2026-000123) wherever a request id is expected."""
+    from connectmyhome import repository
+
     if request_id.upper().startswith("CMH-"):
         return repository.request_id_for_reference(request_id.upper()) or request_id
     return request_id
 
 
 def _body(model: type[ModelT]) -> ModelT:
+    from pydantic import ValidationError
+
+    from connectmyhome.validation import field_errors_from
+
     try:
         return model.model_validate(requests.json_object(app.current_event))
     except requests.BodyError as error:
@@ -129,16 +111,17 @@ def handle_request_not_found(error: RequestNotFoundError) -> Response:
     return replies.error_response(HTTPStatus.NOT_FOUND, "not_found", _language())
 
 
-@app.exception_handler(admin.ActionNotAllowedError)
-def handle_action_not_allowed(error: admin.ActionNotAllowedError) -> Response:
+@app.exception_handler(ActionNotAllowedError)
+def handle_action_not_allowed(error: ActionNotAllowedError) -> Response:
     logger.info("Admin action not allowed", reason=error.params.get("reason"))
     return replies.error_response(HTTPStatus.CONFLICT, "action_not_allowed", _language(),
                                   reason=error.params.get("reason"))
 
 
 @app.get("/admin/requests")
-@tracer.capture_method
 def handle_list_requests() -> Response:
+    from connectmyhome import admin
+
     _require_admin()
     query = app.current_event.query_string_parameters or {}
     try:
@@ -155,16 +138,19 @@ def handle_list_requests() -> Response:
 
 
 @app.get("/admin/requests/<request_id>")
-@tracer.capture_method
 def handle_show_request(request_id: str) -> Response:
+    from connectmyhome import admin
+
     _require_admin()
     view = admin.show_request(_resolve(request_id), _language())
     return replies.json_response(HTTPStatus.OK, view)
 
 
 @app.post("/admin/requests/<request_id>/cancel")
-@tracer.capture_method
 def handle_cancel_request(request_id: str) -> Response:
+    from connectmyhome import admin, notifications, outbound, webhooks
+    from connectmyhome_http.bodies import CancelBody
+
     _require_admin()
     request_id = _resolve(request_id)
     body = _body(CancelBody)
@@ -186,8 +172,10 @@ def handle_cancel_request(request_id: str) -> Response:
 
 
 @app.post("/admin/requests/<request_id>/remind")
-@tracer.capture_method
 def handle_remind_operator(request_id: str) -> Response:
+    from connectmyhome import reminders, webhooks
+    from connectmyhome_http.bodies import RemindBody
+
     _require_admin()
     body = _body(RemindBody)
     try:
@@ -200,8 +188,12 @@ def handle_remind_operator(request_id: str) -> Response:
 
 
 @app.post("/admin/requests/<request_id>/resend")
-@tracer.capture_method
 def handle_resend_email(request_id: str) -> Response:
+    from ulid import ULID
+
+    from connectmyhome import notifications
+    from connectmyhome_http.bodies import ResendBody
+
     _require_admin()
     body = _body(ResendBody)
     try:
@@ -214,16 +206,19 @@ def handle_resend_email(request_id: str) -> Response:
 
 
 @app.post("/admin/requests/<request_id>/restart")
-@tracer.capture_method
 def handle_restart_request(request_id: str) -> Response:
+    from connectmyhome import admin
+
     _require_admin()
     name = admin.restart(_resolve(request_id), _admin_name())
     return replies.json_response(HTTPStatus.ACCEPTED, {"execution": name})
 
 
 @app.post("/admin/requests/<request_id>/survey")
-@tracer.capture_method
 def handle_record_survey(request_id: str) -> Response:
+    from connectmyhome import survey
+    from connectmyhome_http.bodies import SurveyOutcome
+
     _require_admin()
     request_id = _resolve(request_id)
     outcome = _body(SurveyOutcome)
@@ -251,6 +246,5 @@ def handle_unexpected_error(error: Exception) -> Response:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP,
                               clear_state=True)
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
     return app.resolve(event, context)

@@ -5,27 +5,30 @@ POST /requests/{request_id}/decision: accept or decline the combined offer, once
 """
 
 from http import HTTPStatus
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from connectmyhome import decisions, tokens, tracking
 from connectmyhome.errors import RequestNotFoundError, UnauthorizedError
-from connectmyhome.validation import field_errors_from
 from connectmyhome_http import replies, requests
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# Cold start: only Powertools and light project modules are imported at module level. The
+# domain modules load boto3, pydantic and more, so each function imports the ones it uses
+# (bench/cold_start.py measures it, docs/benchmarks.md has the figures).
+
 logger = Logger()
-tracer = Tracer()
 app = APIGatewayHttpResolver()
 
 
 @app.get("/requests/<request_id>")
-@tracer.capture_method
 def handle_get_request(request_id: str) -> Response:
+    from connectmyhome import tokens, tracking
+
     event = app.current_event
     asked_language = requests.header(event, "Accept-Language")
     language = requests.language(event)
@@ -45,16 +48,14 @@ def handle_get_request(request_id: str) -> Response:
                                           "Content-Language": answer["language"]})
 
 
-class Decision(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    decision: Literal["accept", "decline"]
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
-
-
 @app.post("/requests/<request_id>/decision")
-@tracer.capture_method
 def handle_decide_on_offer(request_id: str) -> Response:
+    from pydantic import ValidationError
+
+    from connectmyhome import decisions, tokens
+    from connectmyhome.validation import field_errors_from
+    from connectmyhome_http.bodies import Decision
+
     event = app.current_event
     language = requests.language(event)
     try:
@@ -97,6 +98,5 @@ def handle_unexpected_error(error: Exception) -> Response:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
     return app.resolve(event, context)

@@ -8,21 +8,25 @@ of one step, so the operator can drop repeats.
 """
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools import Logger
 
-from connectmyhome import outbound
-from connectmyhome.retries import transient_on_failure
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# Cold start: only Powertools and light project modules are imported at module level. The
+# domain modules load boto3, pydantic and more, so each function imports the ones it uses
+# (bench/cold_start.py measures it, docs/benchmarks.md has the figures).
 
 logger = Logger()
-tracer = Tracer()
 
 
 @logger.inject_lambda_context(correlation_id_path="request_id", clear_state=True)
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
+    from connectmyhome import outbound
+    from connectmyhome.retries import transient_on_failure
+
     logger.append_keys(operator_id=event["operator_id"], event_type=event["event"])
     deadline = datetime.fromisoformat(event["deadline"].replace("Z", "+00:00")) \
         if event.get("deadline") else None

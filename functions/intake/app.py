@@ -3,32 +3,25 @@
 import os
 import warnings
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
 
-from connectmyhome import intake, rules
 from connectmyhome.errors import InvalidRequestError, OutsideServiceAreaError
-from connectmyhome.models import ConnectionRequest
-from connectmyhome.validation import field_errors_from
+from connectmyhome.idempotency import idempotent_on_first_call
 from connectmyhome_http import replies, requests
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# Cold start: only Powertools and light project modules are imported at module level. The
+# domain modules load boto3, pydantic and more, so each function imports the ones it uses
+# (bench/cold_start.py measures it, docs/benchmarks.md has the figures).
+
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayHttpResolver()
 
@@ -36,16 +29,16 @@ app = APIGatewayHttpResolver()
 # another body is rejected. Without a key nothing is stored, which Powertools reports with a
 # warning on every such request: it is expected here.
 warnings.filterwarnings("ignore", message="No idempotency key value found")
-idempotency = IdempotencyConfig(event_key_jmespath="key", payload_validation_jmespath="body",
-                                expires_after_seconds=24 * 3600)
-persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE_NAME"])
 MIN_KEY_LENGTH = 8
 MAX_KEY_LENGTH = 255
 
 
-@idempotent_function(data_keyword_argument="submission", config=idempotency,
-                     persistence_store=persistence)
+@idempotent_on_first_call(data_keyword_argument="submission", event_key_jmespath="key",
+                          payload_validation_jmespath="body", expires_after_seconds=24 * 3600)
 def _file(submission: dict[str, Any], public_base_url: str) -> dict[str, Any]:
+    from connectmyhome import intake
+    from connectmyhome.models import ConnectionRequest
+
     request = ConnectionRequest.model_validate(submission["body"])
     filed = intake.file_request(request, public_base_url)
 
@@ -56,8 +49,17 @@ def _file(submission: dict[str, Any], public_base_url: str) -> dict[str, Any]:
 
 
 @app.post("/requests")
-@tracer.capture_method
 def handle_file_request() -> Response:
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+    from pydantic import ValidationError
+
+    from connectmyhome import rules
+    from connectmyhome.models import ConnectionRequest
+    from connectmyhome.validation import field_errors_from
+
     event = app.current_event
     language = requests.language(event)
 
@@ -117,8 +119,7 @@ def handle_unexpected_error(error: Exception) -> Response:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    idempotency.register_lambda_context(context)
+def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
+    _file.register_lambda_context(context)
     return app.resolve(event, context)

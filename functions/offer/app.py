@@ -3,24 +3,28 @@
 Input: {"request_id"}. Output: the offer (per operator and overall totals in cents).
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from connectmyhome import offers
-from connectmyhome.retries import transient_on_failure
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# Cold start: only Powertools and light project modules are imported at module level. The
+# domain modules load boto3, pydantic and more, so each function imports the ones it uses
+# (bench/cold_start.py measures it, docs/benchmarks.md has the figures).
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 
 @logger.inject_lambda_context(correlation_id_path="request_id", clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
+    from connectmyhome import offers
+    from connectmyhome.retries import transient_on_failure
+
     offer = transient_on_failure(lambda: offers.build(event["request_id"]))
 
     logger.info("Offer built", total_cents=offer["total_cents"],

@@ -7,20 +7,24 @@ operator or request; 409 the step no longer waits for this event; 413 body too l
 """
 
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from connectmyhome import inbound, service_area, task_tokens, webhooks
 from connectmyhome.errors import RequestNotFoundError
 from connectmyhome_http import replies, requests
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# Cold start: only Powertools and light project modules are imported at module level. The
+# domain modules load boto3, pydantic and more, so each function imports the ones it uses
+# (bench/cold_start.py measures it, docs/benchmarks.md has the figures).
+
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayHttpResolver()
 
@@ -29,8 +33,9 @@ MAX_EVENT_BYTES = 256 * 1024
 
 
 @app.post("/operators/<operator_id>/webhooks")
-@tracer.capture_method
 def handle_operator_event(operator_id: str) -> Response:
+    from connectmyhome import service_area, task_tokens, webhooks
+
     event = app.current_event
     logger.append_keys(operator_id=operator_id)
     try:
@@ -66,6 +71,8 @@ def handle_operator_event(operator_id: str) -> Response:
 
 
 def _apply(operator_id: str, delivery_id: str, payload: dict[str, Any]) -> Response:
+    from connectmyhome import inbound, task_tokens
+
     try:
         event_type, data = inbound.parse(payload)
         applied = inbound.apply(operator_id, delivery_id, event_type, data)
@@ -100,7 +107,6 @@ def handle_unexpected_error(error: Exception) -> Response:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP,
                               clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
     return app.resolve(event, context)

@@ -14,34 +14,25 @@ Actions, each {"action": ..., "request_id": ...} plus:
 - "record_failure" ("error", "execution_id"): mark it failed, log the error, alert.
 """
 
-import json
-import os
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools import Logger
 
-from connectmyhome import (
-    case_managers,
-    clock,
-    offers,
-    operators,
-    quote_round,
-    repository,
-    statuses,
-    task_tokens,
-    works,
-)
-from connectmyhome.retries import transient_on_failure
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# Cold start: only Powertools and light project modules are imported at module level. The
+# domain modules load boto3, pydantic and more, so each function imports the ones it uses
+# (bench/cold_start.py measures it, docs/benchmarks.md has the figures).
 
 logger = Logger()
-tracer = Tracer()
-sns = boto3.client("sns")
 
 
 def _set_status(event: dict[str, Any]) -> dict[str, Any]:
+    from connectmyhome import repository, statuses
+    from connectmyhome.retries import transient_on_failure
+
     status = event["status"]
     changed = transient_on_failure(lambda: repository.change_status(
         event["request_id"], status, statuses.allowed_predecessors(status), actor="platform",
@@ -52,6 +43,9 @@ def _set_status(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _record_failure(event: dict[str, Any]) -> dict[str, Any]:
+    from connectmyhome import alerts, repository, statuses
+    from connectmyhome.retries import transient_on_failure
+
     request_id = event["request_id"]
     error = event.get("error") or {}
     if error.get("Error") == "RequestCancelled":
@@ -69,22 +63,27 @@ def _record_failure(event: dict[str, Any]) -> dict[str, Any]:
         # A request already handed over or closed keeps its status; the incident is logged.
         logger.warning("Failure after a final status", status=conflict.current)
         repository.append_event(request_id, "request.failed", actor="platform", data=details)
-    transient_on_failure(lambda: sns.publish(
-        TopicArn=os.environ["ALERTS_TOPIC_ARN"],
-        Subject="Connect my Home: request workflow failed",
-        Message=json.dumps({"request_id": request_id, "execution_id": event.get("execution_id"),
-                            "error": error.get("Error"), "cause": error.get("Cause")}),
+    transient_on_failure(lambda: alerts.publish(
+        "Connect my Home: request workflow failed",
+        {"request_id": request_id, "execution_id": event.get("execution_id"),
+         "error": error.get("Error"), "cause": error.get("Cause")},
     ))
     return {"status": "failed"}
 
 
 def _assign_case_manager(event: dict[str, Any]) -> dict[str, Any]:
+    from connectmyhome import case_managers
+    from connectmyhome.retries import transient_on_failure
+
     manager = transient_on_failure(lambda: case_managers.assign(event["request_id"]))
     logger.info("Case manager assigned", case_manager_id=manager.id)
     return manager.as_item()
 
 
 def _await_site_survey(event: dict[str, Any]) -> dict[str, Any]:
+    from connectmyhome import clock, repository, statuses, task_tokens
+    from connectmyhome.retries import transient_on_failure
+
     request_id = event["request_id"]
     deadline = clock.now() + timedelta(seconds=int(event["timeout_seconds"]))
 
@@ -98,6 +97,9 @@ def _await_site_survey(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _start_quote_round(event: dict[str, Any]) -> dict[str, Any]:
+    from connectmyhome import quote_round
+    from connectmyhome.retries import transient_on_failure
+
     result = transient_on_failure(lambda: quote_round.start(event["request_id"]))
     logger.info("Quote round started", operators=[item["operator_id"]
                                                   for item in result["operators"]])
@@ -105,6 +107,9 @@ def _start_quote_round(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _hand_over(event: dict[str, Any]) -> dict[str, Any]:
+    from connectmyhome import offers, operators, repository
+    from connectmyhome.retries import transient_on_failure
+
     request_id = event["request_id"]
     request = repository.load_request(request_id)
     reasons = []
@@ -122,23 +127,27 @@ def _hand_over(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _alert(event: dict[str, Any]) -> dict[str, Any]:
+    from connectmyhome import alerts, repository
+    from connectmyhome.retries import transient_on_failure
+
     error = event.get("error") or {}
     logger.error("Operator could not be notified", operator_id=event.get("operator_id"),
                  error=error.get("Error"))
     repository.append_event(event["request_id"], "operator.unreachable", actor="platform",
                             data={"operator_id": event.get("operator_id"),
                                   "error": error.get("Error")})
-    transient_on_failure(lambda: sns.publish(
-        TopicArn=os.environ["ALERTS_TOPIC_ARN"],
-        Subject="Connect my Home: operator webhook undelivered",
-        Message=json.dumps({"request_id": event["request_id"],
-                            "operator_id": event.get("operator_id"),
-                            "error": error.get("Error"), "cause": error.get("Cause")}),
+    transient_on_failure(lambda: alerts.publish(
+        "Connect my Home: operator webhook undelivered",
+        {"request_id": event["request_id"], "operator_id": event.get("operator_id"),
+         "error": error.get("Error"), "cause": error.get("Cause")},
     ))
     return {"alerted": True}
 
 
 def _await_decision(event: dict[str, Any]) -> dict[str, Any]:
+    from connectmyhome import clock, task_tokens
+    from connectmyhome.retries import transient_on_failure
+
     deadline = clock.now() + timedelta(seconds=int(event["timeout_seconds"]))
     transient_on_failure(lambda: task_tokens.store(event["request_id"], "decision", "customer",
                                                    event["task_token"], deadline))
@@ -147,6 +156,9 @@ def _await_decision(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _close(event: dict[str, Any]) -> dict[str, Any]:
+    from connectmyhome import repository, statuses
+    from connectmyhome.retries import transient_on_failure
+
     status = event["status"]
     if status not in ("declined", "expired"):
         raise ValueError(f"cannot close a request as {status!r}")
@@ -158,6 +170,9 @@ def _close(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _confirm_works_day(event: dict[str, Any]) -> dict[str, Any]:
+    from connectmyhome import works
+    from connectmyhome.retries import transient_on_failure
+
     result = transient_on_failure(lambda: works.confirm(event["request_id"]))
     logger.info("Works day confirmed", day=result["day"])
     return result
@@ -178,8 +193,7 @@ ACTIONS = {
 
 
 @logger.inject_lambda_context(correlation_id_path="request_id", clear_state=True)
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
     action = ACTIONS.get(event.get("action", ""))
     if action is None:
         raise ValueError(f"unknown action {event.get('action')!r}")

@@ -18,17 +18,13 @@ from botocore.exceptions import ClientError
 
 from . import clock, i18n, repository, statuses
 from .config import settings
-from .errors import DomainError, RequestNotFoundError
+from .errors import ActionNotAllowedError, DomainError, RequestNotFoundError
 
 MAX_PAGE = 100
 
 
 class InvalidCursorError(DomainError):
     code = "invalid_cursor"
-
-
-class ActionNotAllowedError(DomainError):
-    code = "action_not_allowed"
 
 
 @cache

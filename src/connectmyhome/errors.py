@@ -50,6 +50,12 @@ class OutsideServiceAreaError(DomainError):
         self.uncovered = uncovered
 
 
+class ActionNotAllowedError(DomainError):
+    """An admin action that the request's status or history does not allow."""
+
+    code = "action_not_allowed"
+
+
 class RequestNotFoundError(DomainError):
     code = "not_found"
 

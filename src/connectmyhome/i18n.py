@@ -9,9 +9,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
-
 LANGUAGES = ("fr", "nl", "de", "en")
 DEFAULT_LANGUAGE = "fr"
 
@@ -73,6 +70,10 @@ def join_words(words: list[str], language: str) -> str:
 
 def long_date(day: Any, language: str) -> str:
     """Format a date the way a letter in that language does, e.g. "1 février 2027"."""
+    # Imported here because the HTTP handlers import this module at cold start (babel ~40 ms).
+    from babel import Locale, UnknownLocaleError
+    from babel.dates import format_date
+
     try:
         locale = Locale.parse(f"{language}_BE")
     except UnknownLocaleError:
