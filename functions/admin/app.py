@@ -13,17 +13,20 @@ POST /admin/requests/{id}/resend           {"email"}: send one of the request's 
 POST /admin/requests/{id}/restart          start a failed workflow again
 """
 
+from __future__ import annotations
+
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
 from connectmyhome.errors import ActionNotAllowedError, RequestNotFoundError
 from connectmyhome_http import replies, requests
+from connectmyhome_http.router import HttpRouter
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from pydantic import BaseModel
 
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
 # (bench/cold_start.py measures it, docs/benchmarks.md has the figures).
 
 logger = Logger()
-app = APIGatewayHttpResolver()
+app = HttpRouter()
 
 ADMINS_GROUP = "admins"
 ModelT = TypeVar("ModelT", bound="BaseModel")
@@ -246,5 +249,5 @@ def handle_unexpected_error(error: Exception) -> Response:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP,
                               clear_state=True)
-def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -4,17 +4,20 @@ GET /requests/{request_id}: status, timeline, offer, works day, who acts next.
 POST /requests/{request_id}/decision: accept or decline the combined offer, once.
 """
 
+from __future__ import annotations
+
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
 from connectmyhome.errors import RequestNotFoundError, UnauthorizedError
 from connectmyhome_http import replies, requests
+from connectmyhome_http.router import HttpRouter
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # Cold start: only Powertools and light project modules are imported at module level. The
@@ -22,7 +25,7 @@ if TYPE_CHECKING:
 # (bench/cold_start.py measures it, docs/benchmarks.md has the figures).
 
 logger = Logger()
-app = APIGatewayHttpResolver()
+app = HttpRouter()
 
 
 @app.get("/requests/<request_id>")
@@ -98,5 +101,5 @@ def handle_unexpected_error(error: Exception) -> Response:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -1,20 +1,23 @@
 """POST /requests: file one connection request and start its workflow."""
 
+from __future__ import annotations
+
 import os
 import warnings
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from connectmyhome.errors import InvalidRequestError, OutsideServiceAreaError
 from connectmyhome.idempotency import idempotent_on_first_call
 from connectmyhome_http import replies, requests
+from connectmyhome_http.router import HttpRouter
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # Cold start: only Powertools and light project modules are imported at module level. The
@@ -23,7 +26,7 @@ if TYPE_CHECKING:
 
 logger = Logger()
 metrics = Metrics()
-app = APIGatewayHttpResolver()
+app = HttpRouter()
 
 # A repeated Idempotency-Key returns the first answer for 24 hours; the same key with
 # another body is rejected. Without a key nothing is stored, which Powertools reports with a
@@ -120,6 +123,6 @@ def handle_unexpected_error(error: Exception) -> Response:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _file.register_lambda_context(context)
     return app.resolve(event, context)

@@ -6,18 +6,21 @@ operator or request; 409 the step no longer waits for this event; 413 body too l
 422 invalid payload, with field errors. Messages are in English: the readers are systems.
 """
 
+from __future__ import annotations
+
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from connectmyhome.errors import RequestNotFoundError
 from connectmyhome_http import replies, requests
+from connectmyhome_http.router import HttpRouter
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # Cold start: only Powertools and light project modules are imported at module level. The
@@ -26,7 +29,7 @@ if TYPE_CHECKING:
 
 logger = Logger()
 metrics = Metrics()
-app = APIGatewayHttpResolver()
+app = HttpRouter()
 
 LANGUAGE = "en"
 MAX_EVENT_BYTES = 256 * 1024
@@ -108,5 +111,5 @@ def handle_unexpected_error(error: Exception) -> Response:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP,
                               clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -6,7 +6,6 @@ Messages live in `locales/<language>.json`, one flat namespace per kind ("errors
 
 import json
 from functools import cache
-from importlib import resources
 from typing import Any
 
 LANGUAGES = ("fr", "nl", "de", "en")
@@ -15,6 +14,10 @@ DEFAULT_LANGUAGE = "fr"
 
 @cache
 def _catalog(language: str) -> dict[str, dict[str, str]]:
+    # importlib.resources costs a handler module a tenth of its cold start; it loads on the
+    # first message.
+    from importlib import resources
+
     path = resources.files("connectmyhome") / "locales" / f"{language}.json"
     return json.loads(path.read_text(encoding="utf-8"))
 

@@ -3,22 +3,25 @@
 import json
 from datetime import date
 from http import HTTPStatus
-from typing import Any
-
-from aws_lambda_powertools.event_handler import Response
+from typing import TYPE_CHECKING, Any
 
 from connectmyhome import i18n
 from connectmyhome.errors import FieldError, OutsideServiceAreaError
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import Response
+
 JSON = "application/json; charset=utf-8"
 def json_response(status: int, body: dict[str, Any],
-                  headers: dict[str, str] | None = None) -> Response:
+                  headers: dict[str, str] | None = None) -> "Response":
+    from aws_lambda_powertools.event_handler import Response
+
     return Response(status_code=status, content_type=JSON,
                     body=json.dumps(body, ensure_ascii=False, default=str), headers=headers)
 
 
 def error_response(status: int, code: str, language: str,
-                   errors: list[FieldError] | None = None, **params: Any) -> Response:
+                   errors: list[FieldError] | None = None, **params: Any) -> "Response":
     body: dict[str, Any] = {"code": code, "message": i18n.text("errors", code, language, **params)}
     if errors is not None:
         body["errors"] = [field_error_json(error, language) for error in errors]
@@ -43,7 +46,7 @@ def _localised_params(params: dict[str, Any], language: str) -> dict[str, Any]:
     return values
 
 
-def outside_service_area_response(error: OutsideServiceAreaError, language: str) -> Response:
+def outside_service_area_response(error: OutsideServiceAreaError, language: str) -> "Response":
     """Reply 422 naming each utility not served at the site and whom to contact instead."""
     labels = [i18n.utility_label(item.label_key, language) for item in error.uncovered]
     contacts = sorted({contact.name: contact for item in error.uncovered

@@ -2,11 +2,12 @@
 
 import base64
 import json
-from typing import Any
-
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from typing import TYPE_CHECKING, Any
 
 from connectmyhome import i18n
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 # Larger than any valid request body (five connections, notes of 2,000 characters).
 MAX_BODY_BYTES = 64 * 1024
@@ -23,7 +24,7 @@ class BodyError(Exception):
         self.params = params
 
 
-def header(event: APIGatewayProxyEventV2, name: str) -> str | None:
+def header(event: "APIGatewayProxyEventV2", name: str) -> str | None:
     """Read a header case-insensitively (HTTP API lowercases names, tests may not)."""
     wanted = name.lower()
     for key, value in (event.headers or {}).items():
@@ -32,18 +33,18 @@ def header(event: APIGatewayProxyEventV2, name: str) -> str | None:
     return None
 
 
-def language(event: APIGatewayProxyEventV2) -> str:
+def language(event: "APIGatewayProxyEventV2") -> str:
     return i18n.negotiate(header(event, "Accept-Language"))
 
 
-def raw_body(event: APIGatewayProxyEventV2) -> bytes:
+def raw_body(event: "APIGatewayProxyEventV2") -> bytes:
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
         return base64.b64decode(body)
     return body.encode("utf-8")
 
 
-def json_object(event: APIGatewayProxyEventV2) -> dict[str, Any]:
+def json_object(event: "APIGatewayProxyEventV2") -> dict[str, Any]:
     """Return the body as a JSON object, or raise BodyError (413, 415 or 400)."""
     content_type = (header(event, "Content-Type") or "").split(";")[0].strip().lower()
     if content_type in _FORM_TYPES:
@@ -65,7 +66,7 @@ def json_object(event: APIGatewayProxyEventV2) -> dict[str, Any]:
     return value
 
 
-def bearer_token(event: APIGatewayProxyEventV2) -> str | None:
+def bearer_token(event: "APIGatewayProxyEventV2") -> str | None:
     """Return the customer token from `Authorization: Bearer` or the `token` query parameter."""
     authorization = header(event, "Authorization") or ""
     scheme, _, credentials = authorization.partition(" ")
