@@ -121,6 +121,21 @@ def _cost(cost: dict[str, Any]) -> str:
         "Left out: " + "; ".join(cost["left_out"]) + "."])
 
 
+def _scale(scale: dict[str, Any]) -> str:
+    text = (f"{scale['requested']} requests filed at once: {scale['in_flight']} in flight "
+            f"together, {scale['completed']} completed (each with exactly one acknowledgement, "
+            f"offer, appointment and closing email, and status completed), **{scale['lost']} "
+            f"lost, {scale['duplicated']} duplicated**, in {scale['seconds']:.0f} s.")
+    if not scale["lost"]:
+        return text
+    statuses = ", ".join(f"{status} {count}" for status, count in
+                         sorted(scale.get("statuses", {}).items()))
+    examples = "; ".join(f"{item['reference']} ({item['status']}, emails "
+                         f"{', '.join(item['emails'])})" for item in scale.get("unfinished", []))
+    return (text + f" Status of every request at the end: {statuses}. The requests counted "
+            f"as lost are those not completed when the run stopped, e.g. {examples}.")
+
+
 def render(results: dict[str, Any]) -> str:
     cold = results["cold_start"]
     latency = results["latency"]
@@ -148,9 +163,12 @@ alternated {cold['runs']} times each; medians. Limit: ratio {COLD_START_LIMIT}. 
 
 The handlers import their domain modules, boto3 and the heavier libraries where they are
 first used, so that a path that does not need them never loads them (the tracking page never
-loads the email templates, for example). This moves work to the first invocation rather than
-removing it: "Loaded on first call" is what the first invocation of the function's main path
-still imports.
+loads the email templates, for example), and the four HTTP functions build Powertools'
+resolver on their first event (`connectmyhome_http/router.py`). This moves work to the first
+invocation rather than removing it: "Loaded on first call" is what the first invocation still
+imports (a lower bound: it leaves out the creation of boto3 clients). The Powertools Tracer is
+gone: the X-Ray SDK it wraps cost about 400 ms per cold start and is in maintenance mode since
+2026-02-25; Lambda's and Step Functions' active tracing stay on.
 
 ## Work per request
 
@@ -190,8 +208,5 @@ intake adds to its one write, not what AWS would sustain.
 
 ## Scale
 
-{scale['requested']} requests filed at once: {scale['in_flight']} in flight together,
-{scale['completed']} completed (each with exactly one acknowledgement, offer, appointment and
-closing email, and status completed), **{scale['lost']} lost, {scale['duplicated']}
-duplicated**, in {scale['seconds']:.0f} s.
+{_scale(scale)}
 """

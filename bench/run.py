@@ -319,8 +319,13 @@ PARTS = ("cold_start", "work_per_request", "latency", "throughput", "scale")
 
 
 def _run_parts(options: argparse.Namespace) -> int:
-    """Run some parts only, e.g. while working on one of them; print their figures."""
+    """Run some parts only, e.g. while working on one of them; print their figures.
+
+    A local platform caches secrets and clients in the domain package, so when more than one
+    part needs a platform, each runs in a process of its own.
+    """
     results: dict[str, Any] = {}
+    own_process = len([part for part in options.only if part != "cold_start"]) > 1
     with tempfile.TemporaryDirectory(prefix="cmh-bench-") as folder:
         state_dir = Path(folder)
         for part in options.only:
@@ -329,6 +334,9 @@ def _run_parts(options: argparse.Namespace) -> int:
 
                 results[part] = cold_start.measure(ROOT, runs=options.cold_start_runs,
                                                    progress=say)
+            elif own_process:
+                subprocess.run(_part_command(part, options, state_dir), cwd=ROOT, check=True)
+                results.update(_figures(part, state_dir))
             elif part == "work_per_request":
                 results[part] = work_per_request(state_dir, options.stored)
                 results["cost"] = costs.price(results[part], ROOT / "bench" / "prices.json")
@@ -345,6 +353,21 @@ def _run_parts(options: argparse.Namespace) -> int:
     else:
         print(text)
     return 0
+
+
+def _part_command(part: str, options: argparse.Namespace, state_dir: Path) -> list[str]:
+    """Return the command that measures one part in a process of its own."""
+    return [sys.executable, "-m", "bench", "--only", part, "--output",
+            str(state_dir / f"{part}.json"), "--stored", str(options.stored),
+            "--latency-requests", str(options.latency_requests),
+            "--arrivals-per-second", str(options.arrivals_per_second),
+            "--throughput-requests", str(options.throughput_requests),
+            "--scale", str(options.scale)]
+
+
+def _figures(part: str, state_dir: Path) -> dict[str, Any]:
+    return json.loads((state_dir / f"{part}.json").read_text(encoding="utf-8"))
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
@@ -372,32 +395,26 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="cmh-bench-") as folder:
         state_dir = Path(folder)
         # The local platform runs in one Python process and keeps one core busy, so the
-        # scale run goes in a process of its own while this one measures the other parts on
-        # the second core: ratios (cold start, throughput) are measured against a reference
-        # in the same conditions, counts do not depend on speed, and the latency report says
-        # that it was measured beside the scale run.
-        scale_figures = state_dir / "scale.json"
-        scale_run = subprocess.Popen([sys.executable, "-m", "bench", "--only", "scale",
-                                      "--scale", str(options.scale),
-                                      "--output", str(scale_figures)], cwd=ROOT)
+        # scale run goes in a process of its own while the other parts are measured on the
+        # second core: ratios (cold start, throughput) are measured against a reference in
+        # the same conditions, counts do not depend on speed, and the latency report says
+        # that it was measured beside the scale run. Each platform gets a fresh process:
+        # the domain package caches secrets and clients, as a warm Lambda does.
+        scale_run = subprocess.Popen(_part_command("scale", options, state_dir), cwd=ROOT)
         try:
             say("cold start: handler imports against a minimal Powertools handler")
             results["cold_start"] = cold_start.measure(ROOT, runs=options.cold_start_runs,
                                                        progress=say)
-            results["work_per_request"] = work_per_request(state_dir, options.stored)
-            results["cost"] = costs.price(results["work_per_request"],
-                                          ROOT / "bench" / "prices.json")
-            results["latency"] = latency(state_dir, options.latency_requests,
-                                         options.arrivals_per_second)
-            results["throughput"] = throughput(state_dir, options.throughput_requests,
-                                               clients=8)
+            for part in ("work_per_request", "latency", "throughput"):
+                subprocess.run(_part_command(part, options, state_dir), cwd=ROOT, check=True)
+                results.update(_figures(part, state_dir))
             say("waiting for the scale run to end")
             if scale_run.wait() != 0:
                 raise RuntimeError(f"the scale run failed (exit status {scale_run.returncode})")
         finally:
             if scale_run.poll() is None:
                 scale_run.kill()
-        results["scale"] = json.loads(scale_figures.read_text(encoding="utf-8"))["scale"]
+        results.update(_figures("scale", state_dir))
     results["seconds"] = round(time.monotonic() - started, 1)
 
     options.results.parent.mkdir(parents=True, exist_ok=True)
