@@ -102,6 +102,7 @@ class Meter:
         self._usage: Usage | None = None
         self._lock = threading.Lock()
         self._running = threading.local()
+        self._thread: int | None = None
         self._original_process: Callable[..., Any] | None = None
         self._original_invoke: Callable[..., Any] | None = None
         self._original_handlers: dict[str, lambda_hook.Handler] = {}
@@ -146,13 +147,16 @@ class Meter:
             self._original_invoke = None
 
     @contextmanager
-    def measure(self) -> Iterator[Usage]:
+    def measure(self, this_thread_only: bool = False) -> Iterator[Usage]:
+        """Collect the usage of the block; with `this_thread_only`, of this thread's calls."""
         usage = Usage()
+        self._thread = threading.get_ident() if this_thread_only else None
         self._usage = usage
         try:
             yield usage
         finally:
             self._usage = None
+            self._thread = None
 
     # --- Lambda ------------------------------------------------------------------------
 
@@ -178,7 +182,7 @@ class Meter:
     def _process(self, original: Callable[..., Any], stubber: BotocoreStubber,
                  request: Any) -> Any:
         usage = self._usage
-        if usage is None:
+        if usage is None or self._thread not in (None, threading.get_ident()):
             return original(stubber, request)
         service, operation = _operation(request)
         body = _json_body(request) if service in ("dynamodb", "sesv2") else {}
