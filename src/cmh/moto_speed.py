@@ -246,33 +246,32 @@ def _client_for(region: str, service: str, state_credentials: Any = None) -> Any
     return _client_once(region, service)
 
 
+def _patches() -> list[tuple[Any, str, Any, Any]]:
+    """Return (owner, attribute, shortcut, original) for each place this module patches."""
+    return [
+        (dynamodb_models, "copy", _copy_without_tables, _original_copy_module),
+        (DynamoDBBackend, "transact_write_items", _transact_write_items, _original_transact),
+        (DynamoResult, "execute_result", _execute_result, _original_execute_result),
+        (Item, "__init__", _item_init, _original_item_init),
+        (DynamoHandler, "parse_parameters", _parse_parameters, _original_parse_parameters),
+        (BaseJSONParser, "_handle_structure", _handle_structure, _original_handle_structure),
+        (Table, "query", _query, _original_query),
+        (Table, "all_items", _all_items, _original_all_items),
+        (json_path, "parse", _parse_once, _original_parse),
+        (AmazonStateLanguageParser, "parse", staticmethod(_parse_definition_once),
+         _original_parse_definition),
+        (EvalComponent, "heap_key", property(_heap_key), _original_heap_key),
+        (lambda_eval_utils, "boto_client_for", _client_for, _original_client_for),
+    ]
+
+
 def install() -> None:
-    dynamodb_models.copy = _copy_without_tables  # type: ignore[assignment]
-    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
-    DynamoResult.execute_result = _execute_result  # type: ignore[method-assign]
-    Item.__init__ = _item_init  # type: ignore[method-assign]
-    DynamoHandler.parse_parameters = _parse_parameters  # type: ignore[method-assign]
-    BaseJSONParser._handle_structure = _handle_structure  # type: ignore[method-assign]
-    Table.query = _query  # type: ignore[method-assign]
-    Table.all_items = _all_items  # type: ignore[method-assign]
-    json_path.parse = _parse_once
-    AmazonStateLanguageParser.parse = staticmethod(_parse_definition_once)  # type: ignore[method-assign]
-    EvalComponent.heap_key = property(_heap_key)  # type: ignore[method-assign,assignment]
-    lambda_eval_utils.boto_client_for = _client_for
+    for owner, attribute, shortcut, _original in _patches():
+        setattr(owner, attribute, shortcut)
 
 
 def uninstall() -> None:
-    dynamodb_models.copy = _original_copy_module
-    DynamoDBBackend.transact_write_items = _original_transact  # type: ignore[method-assign]
-    DynamoResult.execute_result = _original_execute_result  # type: ignore[method-assign]
-    Item.__init__ = _original_item_init  # type: ignore[method-assign]
-    DynamoHandler.parse_parameters = _original_parse_parameters  # type: ignore[method-assign]
-    BaseJSONParser._handle_structure = _original_handle_structure  # type: ignore[method-assign]
-    Table.query = _original_query  # type: ignore[method-assign]
-    Table.all_items = _original_all_items  # type: ignore[method-assign]
-    json_path.parse = _original_parse
-    AmazonStateLanguageParser.parse = _original_parse_definition  # type: ignore[method-assign]
-    EvalComponent.heap_key = _original_heap_key  # type: ignore[method-assign]
+    for owner, attribute, _shortcut, original in _patches():
+        setattr(owner, attribute, original)
     _parse_definition_once.cache_clear()
-    lambda_eval_utils.boto_client_for = _original_client_for
     _client_once.cache_clear()
