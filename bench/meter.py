@@ -5,8 +5,8 @@ Every AWS call that moto serves passes through `BotocoreStubber.process_request`
 wraps it. DynamoDB request units are computed with DynamoDB's own rules from the sizes of the
 items read and written (moto reports a fixed figure whatever the size):
 
-- reads: one unit per 4 KB read, half for an eventually consistent read; a query is charged
-  on the sum of the sizes of the items it reads, rounded up once;
+- reads: one unit per 4 KB read, half for an eventually consistent read. A query is
+  charged on the sum of the sizes of the items it reads, rounded up once;
 - writes: one unit per 1 KB of the larger of the item before and after the write;
 - transactions: twice the units of the same reads and writes; a ConditionCheck of a
   transaction is charged as a transactional read;
@@ -225,7 +225,7 @@ class Meter:
     def _write_actions(self, operation: str, body: dict[str, Any]) -> list[tuple[str, str,
                                                                                 dict[str, Any],
                                                                                 dict[str, Any]]]:
-        """Return (kind, table, key, new item if given) for each write that a call requests."""
+        """Return (kind, table, key, new item or {}) for each write that a call requests."""
         actions = []
         if operation == "PutItem":
             actions.append(("Put", body["TableName"], self._key_of(body["TableName"],
@@ -249,8 +249,8 @@ class Meter:
         return actions
 
     def _items_written(self, operation: str, body: dict[str, Any]) -> list[Any]:
-        return [(kind, table, key, given, self._stored(table, key))
-                for kind, table, key, given in self._write_actions(operation, body)]
+        return [(kind, table, key, requested_item, self._stored(table, key))
+                for kind, table, key, requested_item in self._write_actions(operation, body)]
 
     def _charge_dynamodb(self, usage: Usage, operation: str, body: dict[str, Any],
                          before: list[Any], response: Any) -> None:
@@ -278,14 +278,14 @@ class Meter:
                 usage.read_units += 2 * _read_units(
                     [_size(self._stored(action["TableName"], action["Key"]))], True)
         transactional = operation == "TransactWriteItems"
-        for kind, table, key, given, old in before:
+        for kind, table, key, requested_item, old in before:
             if kind == "ConditionCheck":
                 usage.read_units += 2 * _read_units([_size(old)], True)
                 continue
             new = self._stored(table, key)
-            if new == old and kind == "Put" and given:
+            if new == old and kind == "Put" and requested_item:
                 # A rejected conditional put still costs the write it requested.
-                new_size = _size(given)
+                new_size = _size(requested_item)
             else:
                 new_size = _size(new)
             units = max(1, math.ceil(max(_size(old), new_size) / WRITE_UNIT_BYTES))

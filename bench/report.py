@@ -187,7 +187,7 @@ are computed from item sizes with DynamoDB's rules (see `bench/meter.py`).
 ## Latency and throughput
 
 {latency['requests']} requests filed at {latency['arrivals_per_second']:g} per second on one
-local platform, with instantly answering simulators and robot case manager and customer. The
+local platform, with simulators that reply at once and a robot case manager and customer. The
 scale run went on at the same time in another process, on the other core:
 
 {_table(['From filing (ms)', 'Median', 'p95', 'Max'], [

@@ -146,12 +146,12 @@ def work_per_request(state_dir: Path, stored: int) -> dict[str, Any]:
         "equal": not differences,
         "differences": differences,
         # Handler time with 10 stored: moto reads the whole table for a query on an index, so
-        # with 10,000 stored its times say more about moto than about DynamoDB.
+        # with 10,000 stored its times measure moto rather than DynamoDB.
         "lambda_milliseconds_by_function": counts_10["lambda_milliseconds_by_function"],
         "email_bytes": usage_10.email_bytes,
         "stored_bytes_per_request": seed.stored_bytes(snapshots[-1], runtime.platform.template),
-        # The scheduled watchdog, priced per month; its handler time is the one with 10
-        # stored, as moto reads the whole table for a query on an index.
+        # The scheduled watchdog, priced per month. Its handler time is the one with 10 stored,
+        # because moto reads the whole table for a query on an index.
         "watchdog_run": {"stored_requests": stored_10 - 1, **watchdog_10},
         "watchdog_run_stored_10000": {"stored_requests": stored_many, **watchdog_many},
     }
@@ -399,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
         # The local platform runs in one Python process and keeps one core busy, so the
         # scale run goes in a process of its own while the other parts are measured on the
         # second core: ratios (cold start, throughput) are measured against a reference in
-        # the same conditions, counts do not depend on speed, and the latency report says
+        # the same conditions, counts do not depend on speed, and the latency report states
         # that it was measured beside the scale run. Each platform gets a fresh process:
         # the domain package caches secrets and clients, as a warm Lambda does.
         scale_run = subprocess.Popen(_part_command("scale", options, state_dir), cwd=ROOT)

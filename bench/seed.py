@@ -40,10 +40,10 @@ def _table() -> Any:
 
 def snapshot(request_id: str, reference: str, stage: str) -> Snapshot:
     """Copy the items of a request (its own partition and its reference item)."""
-    wanted = {f"REQUEST#{request_id}", f"REFERENCE#{reference}"}
+    partitions = {f"REQUEST#{request_id}", f"REFERENCE#{reference}"}
     with serialise._lock:
         items = [item.to_json()["Attributes"] for item in _table().all_items()
-                 if item.hash_key.value in wanted]
+                 if item.hash_key.value in partitions]
     return Snapshot(request_id, reference, stage, tuple(json.dumps(item) for item in items))
 
 

@@ -12,7 +12,7 @@ The backup of the table is skipped by handing moto's transaction a `copy` module
 calling `copy.deepcopy(table)` in `DynamoDBBackend.transact_write_items`, as 5.1 and 5.2 do;
 `tests/test_moto_hooks.py` fails if a release changes what this relies on.
 
-Attribute values in boto3. botocore reads each attribute value of an answer through the
+Attribute values in boto3. botocore reads each attribute value of a response through the
 service model too, member by member, in the functions' own clients. An attribute value that
 holds no binary data reads the same as its JSON, so it is kept as parsed.
 
@@ -158,7 +158,7 @@ def _parse_parameters(self: DynamoHandler, request: Any) -> None:
 
 
 def _plain_attribute(value: Any) -> bool:
-    """Tell whether an attribute value in wire format holds no binary data at any depth."""
+    """Return whether an attribute value in wire format contains no binary data at any depth."""
     if not isinstance(value, dict) or len(value) != 1:
         return False
     ((kind, member),) = value.items()

@@ -28,8 +28,8 @@ SECRET_BYTES = 32
 class LocalHTTPServer(ThreadingHTTPServer):
     """The local platform's HTTP server, with room for bursts of connections.
 
-    The standard library's server keeps 5 connections waiting; the operator simulators and
-    a few clients at once already exceed that, and the connections beyond it are refused.
+    The standard library's server keeps 5 connections waiting and refuses the rest. The
+    operator simulators and a few clients at once already exceed that.
     """
 
     request_queue_size = 256
