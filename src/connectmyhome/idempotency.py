@@ -6,6 +6,7 @@ idempotent function (bench/cold_start.py measures it).
 """
 
 import os
+import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -28,6 +29,10 @@ class DeferredIdempotentFunction(Generic[ResultT]):
         self._lambda_context: Any = None
         self._config: Any = None
         self._idempotent: Callable[..., ResultT] | None = None
+        # Lambda runs one invocation at a time per instance, but the local runtime runs many
+        # in one process: without the lock, each of a burst of first calls would build its
+        # own DynamoDB client.
+        self._set_up = threading.Lock()
 
     def register_lambda_context(self, lambda_context: Any) -> None:
         """Keep the invocation's context: Powertools expires in-progress records with it."""
@@ -37,7 +42,9 @@ class DeferredIdempotentFunction(Generic[ResultT]):
 
     def __call__(self, **arguments: Any) -> ResultT:
         if self._idempotent is None:
-            self._idempotent = self._wrap()
+            with self._set_up:
+                if self._idempotent is None:
+                    self._idempotent = self._wrap()
         return self._idempotent(**arguments)
 
     def _wrap(self) -> Callable[..., ResultT]:
