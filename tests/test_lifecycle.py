@@ -7,6 +7,7 @@ then acts as the customer through POST /requests/{request_id}/decision.
 import email
 import email.policy
 import os
+import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -111,6 +112,40 @@ def test_second_accept_has_no_effect(api: LocalApi) -> None:
     assert first.status == 202
     assert second.status == 200
     assert second.json()["status"] == "unchanged"
+    events = [event for event in repository.load_events(filed["request_id"])
+              if event["type"] == "decision.recorded"]
+    assert len(events) == 1
+
+
+def test_decision_before_the_step_waits_resumes_it(api: LocalApi,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # The offer shows on the tracking page before the decision step stores its token: hold
+    # that step until the customer has decided.
+    registration = api.runtime.platform.functions["ProgressFunction"]
+    decided = threading.Event()
+    original = registration.handler
+
+    def held(event: dict, context: object) -> object:
+        if event.get("action") == "await_decision":
+            decided.wait(timeout=30)
+        return original(event, context)
+
+    monkeypatch.setattr(registration, "handler", held)
+    filed = file_request(api)
+    record_survey(api, filed["request_id"])
+    wait_for(lambda: status_of(filed["request_id"]) == "offer_sent", timeout=60)
+    filed["token"] = filed["tracking_url"].split("token=", 1)[1]
+
+    first = decide(api, filed, "accept")
+    second = decide(api, filed, "accept")
+    other = decide(api, filed, "decline")
+    decided.set()
+    execution = wait_for(lambda: finished(api, filed["reference"]), timeout=60)
+
+    assert (first.status, second.status, other.status) == (202, 200, 409)
+    assert other.json()["code"] == "decision_already_decided"
+    assert execution["status"] == "SUCCEEDED"
+    assert status_of(filed["request_id"]) == "completed"
     events = [event for event in repository.load_events(filed["request_id"])
               if event["type"] == "decision.recorded"]
     assert len(events) == 1

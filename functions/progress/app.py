@@ -145,13 +145,16 @@ def _alert(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _await_decision(event: dict[str, Any]) -> dict[str, Any]:
-    from connectmyhome import clock, task_tokens
+    from connectmyhome import clock, decisions, task_tokens
     from connectmyhome.retries import transient_on_failure
 
     deadline = clock.now() + timedelta(seconds=int(event["timeout_seconds"]))
     transient_on_failure(lambda: task_tokens.store(event["request_id"], "decision", "customer",
                                                    event["task_token"], deadline))
     logger.info("Waiting for the customer's decision", decide_by=clock.isoformat(deadline))
+    # The customer may have decided from the tracking page before the token was stored.
+    if transient_on_failure(lambda: decisions.release_early_decision(event["request_id"])):
+        logger.info("Decision made before the step waited: step resumed")
     return {"decide_by": clock.isoformat(deadline)}
 
 

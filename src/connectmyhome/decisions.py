@@ -1,4 +1,9 @@
-"""The customer's decision on the combined offer: accept or decline, once."""
+"""The customer's decision on the combined offer: accept or decline, once.
+
+The offer shows on the tracking page, and its email goes out, a moment before the state
+machine's decision step waits. A decision made in that moment is kept on the request and the
+decision step, once waiting, finds it and resumes at once (`release_early_decision`).
+"""
 
 import os
 from datetime import date, datetime, time, timedelta
@@ -51,13 +56,12 @@ def decide(request_id: str, decision: str, reason: str | None) -> tuple[dict[str
     outcome = {"decision": decision, "reason": reason,
                "decided_at": clock.isoformat(clock.now())}
     try:
-        task_tokens.release(request_id, STEP, PARTY, f"decision_{request_id}", outcome)
+        task_tokens.release(request_id, STEP, PARTY, _delivery_id(request_id), outcome)
     except task_tokens.DuplicateDeliveryError:
-        stored = (repository.load_request(request_id) or {}).get("decision")
-        if stored is not None and stored["decision"] == decision:
-            return stored, False
-        raise DecisionNotAwaitedError(reason="already_decided") from None
+        return _decided_already(request_id, decision)
     except task_tokens.StepNotWaitingError as error:
+        if error.reason == "not_requested" and request["status"] == "offer_sent":
+            return _keep_early_decision(request_id, outcome)
         reason_code = "offer_expired" if request["status"] == "expired" else error.reason
         raise DecisionNotAwaitedError(reason=reason_code) from error
 
@@ -65,3 +69,59 @@ def decide(request_id: str, decision: str, reason: str | None) -> tuple[dict[str
     repository.append_event(request_id, "decision.recorded", actor="applicant",
                             data={"decision": decision})
     return outcome, True
+
+
+def _delivery_id(request_id: str) -> str:
+    """The id under which the decision releases its step: one release per request."""
+    return f"decision_{request_id}"
+
+
+def _decided_already(request_id: str, decision: str) -> tuple[dict[str, Any], bool]:
+    stored = (repository.load_request(request_id) or {}).get("decision")
+    if stored is not None and stored["decision"] == decision:
+        return stored, False
+    raise DecisionNotAwaitedError(reason="already_decided")
+
+
+def _keep_early_decision(request_id: str, outcome: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Keep a decision made before the decision step waits; release the step if it now does.
+
+    The step, once its token is stored, reads the request and releases itself with this
+    decision. Whichever of the two comes second sees the other's write; when both release,
+    the delivery id lets only one through.
+    """
+    from botocore.exceptions import ClientError
+
+    try:
+        repository.table().update_item(
+            Key=repository.request_key(request_id),
+            UpdateExpression="SET decision = :outcome",
+            ConditionExpression="attribute_not_exists(decision) AND #status = :offer_sent",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":outcome": outcome, ":offer_sent": "offer_sent"})
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return _decided_already(request_id, outcome["decision"])
+    repository.append_event(request_id, "decision.recorded", actor="applicant",
+                            data={"decision": outcome["decision"]})
+    release_early_decision(request_id)
+    return outcome, True
+
+
+def release_early_decision(request_id: str) -> bool:
+    """Resume the waiting decision step with a decision kept before it waited, if any.
+
+    Returns True when this call released the step.
+    """
+    waiting = task_tokens.find(request_id, STEP, PARTY)
+    if waiting is None or waiting.state != "waiting":
+        return False
+    outcome = (repository.load_request(request_id) or {}).get("decision")
+    if outcome is None:
+        return False
+    try:
+        task_tokens.release(request_id, STEP, PARTY, _delivery_id(request_id), outcome)
+    except (task_tokens.DuplicateDeliveryError, task_tokens.StepNotWaitingError):
+        return False
+    return True
