@@ -282,25 +282,59 @@ def scale(state_dir: Path, count: int, timeout_seconds: float = 480) -> dict[str
             seconds = time.monotonic() - started
             statuses = {j.request_id: workload.peek.status(j.request_id) for j in journeys}
             executions = _executions()
+            unfinished = [j for j in journeys if not _completed(j, statuses)]
+            stories = {j.reference: _execution_story(j.reference) for j in unfinished[:5]}
         finally:
             workload.close()
 
     references = [journey.reference for journey in journeys]
-    expected = ("acknowledgement", "offer", "appointment", "closing")
-    completed = [j for j in journeys if statuses[j.request_id] == "completed"
-                 and all(j.emails[name] == 1 for name in expected)]
+    completed = [j for j in journeys if _completed(j, statuses)]
     duplicated = (sum(1 for j in journeys if any(n > 1 for n in j.emails.values()))
                   + len(references) - len(set(references))
                   + sum(1 for reference in set(references) if executions.get(reference, 0) > 1)
                   + len(workload.early_emails))
-    unfinished = [j for j in journeys if j not in completed]
     return {"requested": count, "in_flight": in_flight, "completed": len(completed),
             "lost": count - len(completed), "duplicated": duplicated,
             "seconds": round(seconds, 1),
             "statuses": dict(Counter(statuses.values())),
             "unfinished": [{"reference": j.reference, "status": statuses[j.request_id],
                             "emails": dict(j.emails), "actions": j.actions,
-                            "error": j.error} for j in unfinished[:5]]}
+                            "error": j.error, "execution": stories[j.reference]}
+                           for j in unfinished[:5]]}
+
+
+def _completed(journey: Journey, statuses: dict[str, str | None]) -> bool:
+    expected = ("acknowledgement", "offer", "appointment", "closing")
+    return (statuses[journey.request_id] == "completed"
+            and all(journey.emails[name] == 1 for name in expected))
+
+
+def _execution_story(reference: str) -> dict[str, Any]:
+    """Return the status of a request's execution, its last events and its first failure, to
+    see where it stopped."""
+    import boto3
+
+    client = boto3.client("stepfunctions", region_name=REGION)
+    arn = f"arn:aws:states:{REGION}:{ACCOUNT_ID}:execution:{STATE_MACHINE}:{reference}"
+    try:
+        status = client.describe_execution(executionArn=arn)["status"]
+        events = [event for page in client.get_paginator("get_execution_history").paginate(
+                  executionArn=arn) for event in page["events"]]
+    except client.exceptions.ClientError as error:
+        return {"error": str(error)}
+    failures = [details for event in events for key, details in event.items()
+                if key.endswith("FailedEventDetails") and details.get("cause")]
+    story: dict[str, Any] = {"status": status,
+                             "last_events": [_event_line(event) for event in events[-8:]]}
+    if failures:
+        story["first_failure"] = f"{failures[0].get('error')}: {failures[0]['cause'][:1500]}"
+    return story
+
+
+def _event_line(event: dict[str, Any]) -> str:
+    details = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
+    name = details.get("name") or details.get("resource") or details.get("error") or ""
+    return f"{event['timestamp']:%H:%M:%S} {event['type']} {name}".rstrip()
 
 
 def _executions() -> dict[str, int]:
@@ -348,7 +382,7 @@ def _run_parts(options: argparse.Namespace) -> int:
             elif part == "throughput":
                 results[part] = throughput(state_dir, options.throughput_requests, clients=8)
             else:
-                results[part] = scale(state_dir, options.scale)
+                results[part] = scale(state_dir, options.scale, options.scale_window)
     text = json.dumps(results, indent=2, ensure_ascii=False)
     if options.output:
         options.output.write_text(text, encoding="utf-8")
@@ -364,7 +398,7 @@ def _part_command(part: str, options: argparse.Namespace, state_dir: Path) -> li
             "--latency-requests", str(options.latency_requests),
             "--arrivals-per-second", str(options.arrivals_per_second),
             "--throughput-requests", str(options.throughput_requests),
-            "--scale", str(options.scale)]
+            "--scale", str(options.scale), "--scale-window", str(options.scale_window)]
 
 
 def _figures(part: str, state_dir: Path) -> dict[str, Any]:
@@ -378,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arrivals-per-second", type=float, default=2.0)
     parser.add_argument("--throughput-requests", type=int, default=100)
     parser.add_argument("--scale", type=int, default=500)
+    parser.add_argument("--scale-window", type=float, default=480,
+                        help="seconds the scale run waits for its requests to complete")
     parser.add_argument("--cold-start-runs", type=int, default=15)
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--report", type=Path, default=ROOT / "docs" / "benchmarks.md")
