@@ -8,10 +8,12 @@
 import concurrent.futures
 import copy
 import json
+import sys
 
 import boto3
 import botocore.parsers
 import pytest
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 from moto.core.parse import PROTOCOL_PARSERS
 from moto.core.responses import ActionContext
@@ -119,6 +121,30 @@ def test_concurrent_transactions_do_not_collide(api: LocalApi) -> None:
     found = client.query(TableName="RequestsTable", KeyConditionExpression="PK = :pk",
                          ExpressionAttributeValues={":pk": {"S": "HOOKTEST#39"}})
     assert found["Count"] == 10
+
+
+def test_shared_table_builds_each_query_apart(api: LocalApi) -> None:
+    # boto3 builds condition expressions with one builder per resource: two threads that
+    # query through one Table at once could swap each other's placeholders.
+    table = boto3.resource("dynamodb").Table("RequestsTable")
+    for index in range(8):
+        table.put_item(Item={"PK": f"HOOKBUILD#{index}", "SK": "A", "index": index})
+
+    def query(index: int) -> list[int]:
+        found = table.query(KeyConditionExpression=Key("PK").eq(f"HOOKBUILD#{index % 8}")
+                            & Key("SK").begins_with("A"),
+                            FilterExpression=Attr("index").gte(0))
+        return [int(item["index"]) for item in found["Items"]]
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(query, range(400)))
+    finally:
+        sys.setswitchinterval(interval)
+
+    assert answers == [[index % 8] for index in range(400)]
 
 
 # --- moto_speed -----------------------------------------------------------------------------
