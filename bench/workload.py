@@ -31,7 +31,18 @@ POLL_SECONDS = 0.02
 # watching costs the platform little: about PEEKS_PER_SECOND look-ups in all.
 PEEK_SECONDS = 0.05
 PEEKS_PER_SECOND = 400
-EMAILS = ("acknowledgement", "offer", "appointment", "closing")
+# How often the driver counts the requests that are done.
+COUNT_SECONDS = 0.25
+
+
+def _can_go_on(journey: "Journey") -> bool:
+    """Return whether a request's robot acts next: the survey once acknowledged, the decision
+    once offered."""
+    if journey.done:
+        return False
+    if not journey.surveyed:
+        return journey.emails["acknowledgement"] > 0
+    return not journey.decided and journey.emails["offer"] > 0
 
 
 class WorkloadError(Exception):
@@ -66,9 +77,6 @@ class Peek:
 
     def new_emails(self) -> list[tuple[str, str]]:
         """Return (request id, email name) of each email sent since the last call."""
-        import email
-        import email.policy
-
         found = []
         sent = self._ses.sent_messages
         while self._seen < len(sent):
@@ -77,10 +85,20 @@ class Peek:
             raw = getattr(message, "raw_data", None)
             if raw is None:
                 continue
-            headers = email.message_from_string(raw.split("\r\n\r\n", 1)[0] + "\r\n\r\n",
-                                                policy=email.policy.compat32)
-            found.append((str(headers[REQUEST_HEADER]), str(headers[EMAIL_HEADER])))
+            headers = _headers(raw, (REQUEST_HEADER, EMAIL_HEADER))
+            found.append((headers.get(REQUEST_HEADER, ""), headers.get(EMAIL_HEADER, "")))
         return found
+
+
+def _headers(raw: str, names: tuple[str, ...]) -> dict[str, str]:
+    """Return the values of the named headers of a raw message (short, unfolded ones)."""
+    wanted = {name.lower(): name for name in names}
+    values = {}
+    for line in raw.split("\r\n\r\n", 1)[0].split("\r\n"):
+        name, _, value = line.partition(":")
+        if name.lower() in wanted:
+            values[wanted[name.lower()]] = value.strip()
+    return values
 
 
 @dataclass
@@ -133,6 +151,8 @@ class Workload:
         # "completed"; the seeding takes its snapshots there.
         self.on_stage: Callable[[Journey, str], None] | None = None
         self._numbers = iter(range(1, 10**9))
+        # Requests whose robot may act once the platform waits for it, by request id.
+        self._waiting: dict[str, Journey] = {}
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -166,9 +186,9 @@ class Workload:
         journey.reference = answer["reference"]
         journey.token = answer["tracking_url"].split("#token=", 1)[1]
         with self._lock:
-            for name, at in self.early_emails.pop(journey.request_id, []):
-                journey.note_email(name, at)
             self.journeys[journey.request_id] = journey
+            for name, at in self.early_emails.pop(journey.request_id, []):
+                self._note(journey, name, at)
         return journey
 
     def _record_survey(self, journey: Journey) -> None:
@@ -199,27 +219,33 @@ class Workload:
                 if journey is None:
                     self.early_emails.setdefault(request_id, []).append((name, now))
                 else:
-                    journey.note_email(name, now)
+                    self._note(journey, name, now)
 
-        # A request waits for its survey once acknowledged, for its decision once offered.
-        waiting = [journey for journey in list(self.journeys.values())
-                   if not journey.done and (
-                       (not journey.surveyed and journey.emails["acknowledgement"])
-                       or (journey.surveyed and not journey.decided and journey.emails["offer"]))]
-        interval = max(PEEK_SECONDS, len(waiting) / PEEKS_PER_SECOND)
-        for journey in waiting:
+        interval = max(PEEK_SECONDS, len(self._waiting) / PEEKS_PER_SECOND)
+        for journey in list(self._waiting.values()):
+            if not _can_go_on(journey):
+                self._waiting.pop(journey.request_id, None)
+                continue
             if journey.next_peek > now:
                 continue
             journey.next_peek = now + interval
             if not journey.surveyed:
                 if self.peek.waits(journey.request_id, "site_survey", "case_manager"):
                     journey.surveyed = True
+                    self._waiting.pop(journey.request_id, None)
                     self._reached(journey, "survey_pending")
                     self.pool.submit(self._record_survey, journey)
             elif self.peek.waits(journey.request_id, "decision", "customer"):
                 journey.decided = True
+                self._waiting.pop(journey.request_id, None)
                 self._reached(journey, "offer_sent")
                 self.pool.submit(self._accept, journey)
+
+    def _note(self, journey: Journey, name: str, at: float) -> None:
+        """Note an email; a request may then wait for its survey or its decision."""
+        journey.note_email(name, at)
+        if _can_go_on(journey):
+            self._waiting[journey.request_id] = journey
 
     def _reached(self, journey: Journey, stage: str) -> None:
         if self.on_stage is not None:
@@ -230,14 +256,17 @@ class Workload:
         """Act for `journeys` until each has its closing email or `timeout_seconds` pass."""
         deadline = time.monotonic() + timeout_seconds
         last_report = 0.0
+        last_count = 0.0
         while time.monotonic() < deadline:
             self.step()
-            finished = sum(1 for journey in journeys if journey.done)
-            if on_progress is not None and time.monotonic() - last_report > 5:
-                last_report = time.monotonic()
-                on_progress(finished, len(journeys))
-            if finished == len(journeys):
-                return
+            if time.monotonic() - last_count > COUNT_SECONDS:
+                last_count = time.monotonic()
+                finished = sum(1 for journey in journeys if journey.done)
+                if on_progress is not None and time.monotonic() - last_report > 5:
+                    last_report = time.monotonic()
+                    on_progress(finished, len(journeys))
+                if finished == len(journeys):
+                    return
             time.sleep(POLL_SECONDS)
         raise WorkloadError(f"{sum(1 for j in journeys if not j.done)} of {len(journeys)} "
                             f"requests not completed after {timeout_seconds:.0f} s")
