@@ -7,6 +7,9 @@
 
 import concurrent.futures
 import copy
+import datetime
+import decimal
+import enum
 import json
 import sys
 
@@ -288,6 +291,37 @@ def test_query_partition_order_and_pages(api: LocalApi) -> None:
     assert [item["SK"]["S"] for item in backwards["Items"]] == ["d", "c", "b"]
 
 
+@pytest.mark.parametrize("arguments", [
+    {"KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)", "Limit": 2},
+    {"KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+     "ScanIndexForward": False},
+    {"KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+     "ExclusiveStartKey": {"PK": {"S": "HOOKQP"}, "SK": {"S": "OPERATOR#b"}}},
+    {"KeyConditionExpression": "PK = :pk AND SK BETWEEN :prefix AND :last"},
+])
+def test_sort_key_query_answers_as_moto(api: LocalApi, arguments: dict) -> None:
+    client = boto3.client("dynamodb")
+    for sort in ("EVENT#1", "OPERATOR#c", "EVENT#2", "OPERATOR#a", "OPERATOR#b", "TASK#x"):
+        client.put_item(TableName="RequestsTable",
+                        Item={"PK": {"S": "HOOKQP"}, "SK": {"S": sort}, "size": {"S": sort * 9}})
+    values = {":pk": {"S": "HOOKQP"}, ":prefix": {"S": "OPERATOR#"}}
+    if ":last" in arguments["KeyConditionExpression"]:
+        values[":last"] = {"S": "OPERATOR#b"}
+
+    fast = client.query(TableName="RequestsTable", ExpressionAttributeValues=values, **arguments)
+    moto_speed.uninstall()
+    try:
+        plain = client.query(TableName="RequestsTable", ExpressionAttributeValues=values,
+                             **arguments)
+    finally:
+        moto_speed.install()
+
+    for answer in (fast, plain):
+        answer.pop("ResponseMetadata")
+    assert fast == plain
+    assert fast["Count"] > 0
+
+
 def test_index_query_reads_all_partitions(api: LocalApi) -> None:
     client = boto3.client("dynamodb")
     for number in range(3):
@@ -325,3 +359,65 @@ def test_definition_parsed_once(api: LocalApi) -> None:
     assert first is second
     assert first.heap_key == second.heap_key
     assert first.heap_key != other.heap_key
+
+
+STATE_DATA = {"request_id": "01J", "quotes": [{"operator_id": "ores", "cents": 145000,
+                                               "rate": 0.21, "feasible": True,
+                                               "message": None, "days": ["2027-01-04"]}],
+              "nested": {"empty": {}, "list": [[], [1, 2.5, "é"]]}}
+
+
+def test_execution_data_copied_exactly() -> None:
+    copied = moto_speed._copy_data(STATE_DATA)
+
+    assert copied == STATE_DATA
+    assert copied is not STATE_DATA
+    assert copied["quotes"][0] is not STATE_DATA["quotes"][0]
+    assert type(copied["quotes"][0]["feasible"]) is bool
+
+
+@pytest.mark.parametrize("value", [
+    decimal.Decimal("12.50"),
+    datetime.datetime(2026, 12, 5, 9, 30),
+    enum.Enum("Kind", {"QUOTE": "quote"}).QUOTE,
+    bytearray(b"raw"),
+    lambda: None,
+])
+def test_other_values_keep_their_type(value: object) -> None:
+    copied = moto_speed._copy_data({"inner": [value]})
+
+    assert copied == {"inner": [value]}
+    assert type(copied["inner"][0]) is type(value)
+
+
+def test_interpreter_copies_data_by_pickle(api: LocalApi) -> None:
+    for name in moto_speed.DATA_COPYING_MODULES:
+        assert sys.modules[name].copy.deepcopy is moto_speed._copy_data
+
+
+def test_dispatch_caches_match_originals() -> None:
+    names = moto_speed._method_names_once(DynamoHandler)
+    sanitized = moto_speed._sanitize_once("Boto3/1.0 (Linux)#x", True)
+
+    assert names == moto_speed._original_method_names(DynamoHandler)
+    assert "update_item" in names
+    assert sanitized == moto_speed._original_sanitize("Boto3/1.0 (Linux)#x", True)
+
+
+def test_requests_go_unsigned_to_the_platform_account(api: LocalApi) -> None:
+    client = boto3.client("dynamodb")
+    seen: list[dict] = []
+    client.meta.events.register("before-send.dynamodb.*",
+                                lambda request, **_: seen.append(dict(request.headers)))
+
+    tables = client.list_tables()["TableNames"]
+
+    assert "RequestsTable" in tables
+    assert "Authorization" not in seen[0]
+
+
+def test_presigned_urls_still_signed(api: LocalApi) -> None:
+    url = boto3.client("s3").generate_presigned_url(
+        "get_object", Params={"Bucket": "any", "Key": "file.txt"}, ExpiresIn=60)
+
+    assert "Signature=" in url
