@@ -37,7 +37,7 @@ MAX_EVENT_BYTES = 256 * 1024
 
 @app.post("/operators/<operator_id>/webhooks")
 def handle_operator_event(operator_id: str) -> Response:
-    from connectmyhome import service_area, task_tokens, webhooks
+    from connectmyhome import service_area, webhooks
 
     event = app.current_event
     logger.append_keys(operator_id=operator_id)
@@ -61,10 +61,6 @@ def handle_operator_event(operator_id: str) -> Response:
 
     delivery_id = requests.header(event, "webhook-id") or ""
     logger.append_keys(webhook_id=delivery_id)
-    if task_tokens.delivery_seen(operator_id, delivery_id):
-        logger.info("Repeated delivery ignored")
-        return replies.json_response(HTTPStatus.OK, {"status": "duplicate"})
-
     try:
         payload = requests.json_object(event)
     except requests.BodyError as error:
@@ -74,6 +70,8 @@ def handle_operator_event(operator_id: str) -> Response:
 
 
 def _apply(operator_id: str, delivery_id: str, payload: dict[str, Any]) -> Response:
+    """Apply an event. A repeated webhook-id is found once its step no longer waits, as only
+    an applied event records its id: the first delivery costs no extra read."""
     from connectmyhome import inbound, task_tokens
 
     try:
@@ -89,6 +87,9 @@ def _apply(operator_id: str, delivery_id: str, payload: dict[str, Any]) -> Respo
         logger.warning("Operator is not party to the request")
         return replies.error_response(HTTPStatus.FORBIDDEN, "not_party", LANGUAGE)
     except inbound.StepNotWaitingError as error:
+        if task_tokens.delivery_seen(operator_id, delivery_id):
+            logger.info("Repeated delivery ignored")
+            return replies.json_response(HTTPStatus.OK, {"status": "duplicate"})
         logger.info("Step not waiting", reason=error.params.get("reason"))
         return replies.error_response(HTTPStatus.CONFLICT, "step_not_waiting", LANGUAGE,
                                       reason=error.params.get("reason"))
