@@ -95,10 +95,11 @@ def _keep_early_decision(request_id: str, outcome: dict[str, Any]) -> tuple[dict
     try:
         repository.table().update_item(
             Key=repository.request_key(request_id),
-            UpdateExpression="SET decision = :outcome",
+            UpdateExpression="SET decision = :outcome, decided_before_step = :yes",
             ConditionExpression="attribute_not_exists(decision) AND #status = :offer_sent",
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":outcome": outcome, ":offer_sent": "offer_sent"})
+            ExpressionAttributeValues={":outcome": outcome, ":yes": True,
+                                       ":offer_sent": "offer_sent"})
     except ClientError as error:
         if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
@@ -112,13 +113,12 @@ def _keep_early_decision(request_id: str, outcome: dict[str, Any]) -> tuple[dict
 def release_early_decision(request_id: str) -> bool:
     """Resume the waiting decision step with a decision kept before it waited, if any.
 
-    Returns True when this call released the step.
+    Returns True when this call released the step. Without such a decision it reads the
+    request alone, whatever the customer does meanwhile.
     """
-    waiting = task_tokens.find(request_id, STEP, PARTY)
-    if waiting is None or waiting.state != "waiting":
-        return False
-    outcome = (repository.load_request(request_id) or {}).get("decision")
-    if outcome is None:
+    request = repository.load_request(request_id) or {}
+    outcome = request.get("decision")
+    if outcome is None or not request.get("decided_before_step"):
         return False
     try:
         task_tokens.release(request_id, STEP, PARTY, _delivery_id(request_id), outcome)
