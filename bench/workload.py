@@ -92,12 +92,12 @@ class Peek:
 
 def _headers(raw: str, names: tuple[str, ...]) -> dict[str, str]:
     """Return the values of the named headers of a raw message (short, unfolded ones)."""
-    wanted = {name.lower(): name for name in names}
+    names_by_lower = {name.lower(): name for name in names}
     values = {}
     for line in raw.split("\r\n\r\n", 1)[0].split("\r\n"):
         name, _, value = line.partition(":")
-        if name.lower() in wanted:
-            values[wanted[name.lower()]] = value.strip()
+        if name.lower() in names_by_lower:
+            values[names_by_lower[name.lower()]] = value.strip()
     return values
 
 

@@ -231,12 +231,12 @@ def _item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None,
 
 
 def _query(self: Table, hash_key: Any, *arguments: Any, **keywords: Any) -> Any:
-    asked = _QUERY_SIGNATURE.bind(self, hash_key, *arguments, **keywords).arguments
-    if hash_key is None or asked.get("index_name") or not self.range_key_attr:
+    bound = _QUERY_SIGNATURE.bind(self, hash_key, *arguments, **keywords).arguments
+    if hash_key is None or bound.get("index_name") or not self.range_key_attr:
         return _original_query(self, hash_key, *arguments, **keywords)
     # With legacy KeyConditions filters, moto counts every item of the partition as scanned.
-    comparison = None if asked.get("filter_kwargs") else asked.get("range_comparison")
-    token = _queried_partition.set((hash_key, comparison, asked.get("range_objs")))
+    comparison = None if bound.get("filter_kwargs") else bound.get("range_comparison")
+    token = _queried_partition.set((hash_key, comparison, bound.get("range_objs")))
     try:
         return _original_query(self, hash_key, *arguments, **keywords)
     finally:

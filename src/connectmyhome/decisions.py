@@ -72,7 +72,7 @@ def decide(request_id: str, decision: str, reason: str | None) -> tuple[dict[str
 
 
 def _delivery_id(request_id: str) -> str:
-    """The id under which the decision releases its step: one release per request."""
+    """Return the id under which the decision releases its step, so it releases it once."""
     return f"decision_{request_id}"
 
 
@@ -87,7 +87,7 @@ def _keep_early_decision(request_id: str, outcome: dict[str, Any]) -> tuple[dict
     """Keep a decision made before the decision step waits; release the step if it now does.
 
     The step, once its token is stored, reads the request and releases itself with this
-    decision. Whichever of the two comes second sees the other's write; when both release,
+    decision. Whichever of the two writes second reads the other's write. When both release,
     the delivery id lets only one through.
     """
     from botocore.exceptions import ClientError
@@ -106,7 +106,11 @@ def _keep_early_decision(request_id: str, outcome: dict[str, Any]) -> tuple[dict
         return _decided_already(request_id, outcome["decision"])
     repository.append_event(request_id, "decision.recorded", actor="applicant",
                             data={"decision": outcome["decision"]})
-    release_early_decision(request_id)
+    # The step may have stored its token meanwhile. If not, it finds this decision itself.
+    try:
+        task_tokens.release(request_id, STEP, PARTY, _delivery_id(request_id), outcome)
+    except (task_tokens.DuplicateDeliveryError, task_tokens.StepNotWaitingError):
+        pass
     return outcome, True
 
 
