@@ -192,7 +192,9 @@ def apply(operator_id: str, delivery_id: str, event_type: str, data: BaseModel) 
             raise StepNotWaitingError(reason="before_works_day")
     output = _step_output(operator_id, event_type, data)
     try:
-        task_tokens.release(request_id, step, operator_id, delivery_id, output)
+        # The party item changes with the release: the resumed step reads it at once.
+        task_tokens.release(request_id, step, operator_id, delivery_id, output,
+                            party_values=_party_values(event_type, output))
     except task_tokens.StepNotWaitingError as error:
         raise StepNotWaitingError(reason=error.reason) from error
 
@@ -229,23 +231,20 @@ def _step_output(operator_id: str, event_type: str, data: BaseModel) -> dict[str
     raise ValueError(f"no step output for {event_type}")
 
 
-def _record(request_id: str, operator_id: str, event_type: str, output: dict[str, Any]) -> None:
+def _party_values(event_type: str, output: dict[str, Any]) -> dict[str, Any]:
+    """Return what the event sets on the operator's party item."""
     if event_type == "quote.submitted":
-        repository.update_operator_party(request_id, operator_id,
-                                         {"state": "quoted", "quote": output["quote"],
-                                          "quoted_at": clock.isoformat(clock.now())})
-    elif event_type == "quote.declined":
-        repository.update_operator_party(request_id, operator_id,
-                                         {"state": "declined", "decline": output})
-    elif event_type.startswith("works_day."):
-        state = "day_accepted" if output["outcome"] == "accepted" else "day_rejected"
-        repository.update_operator_party(request_id, operator_id, {"state": state})
-    elif event_type == "works.completed":
-        repository.update_operator_party(request_id, operator_id,
-                                         {"state": "works_completed",
-                                          "meters": output["meters"]})
-    elif event_type == "works.failed":
-        repository.update_operator_party(request_id, operator_id,
-                                         {"state": "works_failed", "works_failure": output})
+        return {"state": "quoted", "quote": output["quote"],
+                "quoted_at": clock.isoformat(clock.now())}
+    if event_type == "quote.declined":
+        return {"state": "declined", "decline": output}
+    if event_type.startswith("works_day."):
+        return {"state": "day_accepted" if output["outcome"] == "accepted" else "day_rejected"}
+    if event_type == "works.completed":
+        return {"state": "works_completed", "meters": output["meters"]}
+    return {"state": "works_failed", "works_failure": output}
+
+
+def _record(request_id: str, operator_id: str, event_type: str, output: dict[str, Any]) -> None:
     repository.append_event(request_id, event_type, actor=f"operator:{operator_id}",
                             data={"operator_id": operator_id})

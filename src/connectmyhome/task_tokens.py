@@ -102,8 +102,11 @@ def delivery_seen(party: str, delivery_id: str) -> bool:
 
 
 def release(request_id: str, step: str, party: str, delivery_id: str,
-            output: dict[str, Any], now: datetime | None = None) -> None:
+            output: dict[str, Any], now: datetime | None = None,
+            party_values: dict[str, Any] | None = None) -> None:
     """Consume the waiting step's token and resume the execution with `output`.
+
+    `party_values` are set on the party's item (OPERATOR#party) in the same transaction.
 
     Raises DuplicateDeliveryError for a delivery id already processed, StepNotWaitingError
     when no step waits (never asked, answered, past its deadline, or timed out in Step
@@ -118,7 +121,7 @@ def release(request_id: str, step: str, party: str, delivery_id: str,
     if waiting.deadline and clock.isoformat(current) > waiting.deadline:
         raise StepNotWaitingError("deadline_passed")
 
-    _consume(waiting, delivery_id, current)
+    _consume(waiting, delivery_id, current, party_values or {})
     try:
         _states().send_task_success(taskToken=waiting.token, output=json.dumps(output))
     except ClientError as error:
@@ -129,7 +132,8 @@ def release(request_id: str, step: str, party: str, delivery_id: str,
         raise StepNotWaitingError("timed_out") from error
 
 
-def _consume(waiting: WaitingStep, delivery_id: str, now: datetime) -> None:
+def _consume(waiting: WaitingStep, delivery_id: str, now: datetime,
+             party_values: dict[str, Any]) -> None:
     table = settings().table_name
     serialise = repository.typed
     delivery = {
@@ -155,6 +159,7 @@ def _consume(waiting: WaitingStep, delivery_id: str, now: datetime) -> None:
             }},
             {"Put": {"TableName": table, "Item": serialise(delivery),
                      "ConditionExpression": "attribute_not_exists(PK)"}},
+            *_party_update(table, waiting, party_values),
         ])
     except ClientError as error:
         if error.response["Error"]["Code"] != "TransactionCanceledException":
@@ -163,6 +168,24 @@ def _consume(waiting: WaitingStep, delivery_id: str, now: datetime) -> None:
         if reasons[1].get("Code") == "ConditionalCheckFailed":
             raise DuplicateDeliveryError(delivery_id) from error
         raise StepNotWaitingError("already_answered") from error
+
+
+def _party_update(table: str, waiting: WaitingStep,
+                  values: dict[str, Any]) -> list[dict[str, Any]]:
+    if not values:
+        return []
+    names = {f"#a{index}": name for index, name in enumerate(values)}
+    placeholders = {f":v{index}": value for index, value in enumerate(values.values())}
+    return [{"Update": {
+        "TableName": table,
+        "Key": repository.typed({"PK": f"REQUEST#{waiting.request_id}",
+                                 "SK": f"OPERATOR#{waiting.party}"}),
+        "UpdateExpression": "SET " + ", ".join(f"#a{index} = :v{index}"
+                                               for index in range(len(values))),
+        "ConditionExpression": "attribute_exists(PK)",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": repository.typed(placeholders),
+    }}]
 
 
 def record_delivery(party: str, delivery_id: str, request_id: str) -> bool:
